@@ -12,9 +12,14 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
-from backend.errors import LsActiveError
-from backend.logs import configure_logging
-from backend.settings import Settings
+# One BLAS thread per process: the service runs several processes (gunicorn workers, RQ
+# workers) on few cores, and oversubscribed BLAS threads made one fit 50 times slower.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from backend.errors import LsActiveError  # noqa: E402
+from backend.logs import configure_logging  # noqa: E402
+from backend.settings import Settings  # noqa: E402
 
 log = logging.getLogger("ls-active")
 

@@ -41,4 +41,6 @@ def clean_text(value: object, object_type: str = "Text", max_chars: int = DEFAUL
 
 def featurize(texts: Sequence[str]) -> sp.csr_matrix:
     """Raw hashed n-gram counts, one CSR row per text (an empty text is an all-zero row)."""
+    if not texts:
+        return sp.csr_matrix((0, N_FEATURES), dtype=np.float64)
     return sp.csr_matrix(_VECTORIZER.transform(list(texts)))

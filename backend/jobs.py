@@ -11,6 +11,8 @@ backoff, and the last error is kept per project for ``/health``.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from collections import Counter
 from typing import Any
@@ -31,6 +33,16 @@ from backend.state import COLD_START_VERSION, ProjectConfig
 log = logging.getLogger(__name__)
 _SERVICES: dict[Settings, Services] = {}
 VERSION_PREFIX = "ls-active-v"
+
+
+def _mark_running() -> str:
+    """Record which process runs the current job, so a new worker can tell it died."""
+    job = get_current_job()
+    if job is None:
+        return ""
+    job.meta.update(pid=os.getpid(), host=socket.gethostname())
+    job.save_meta()
+    return str(job.id)
 
 
 def services(settings: Settings | None = None) -> Services:
@@ -117,8 +129,7 @@ def train_and_publish(project: int, settings: Settings | None = None, rescore: b
 def retrain(project: int) -> dict[str, Any] | None:
     """RQ job: retrain from every label in Label Studio, then enqueue the rescore."""
     svc = services()
-    job = get_current_job()
-    job_id = job.id if job else ""
+    job_id = _mark_running()
     if job_id and not svc.scheduler.begin_retrain(project, job_id):
         log.info("project %s: %s no longer owns the retrain slot; nothing to do", project, job_id)
         return None
@@ -142,6 +153,7 @@ def retrain(project: int) -> dict[str, Any] | None:
 def rescore(project: int, version: str | None) -> dict[str, Any] | None:
     """RQ job: score the whole unlabeled pool with ``version`` (None = cold start) and push it."""
     svc = services()
+    _mark_running()
     try:
         return rescore_pool(project, version)
     except Exception as exc:
@@ -221,6 +233,7 @@ def rescore_pool(project: int, version: str | None, settings: Settings | None = 
 def score_tasks(project: int, tasks: list[dict[str, Any]]) -> int:
     """RQ job: score newly imported tasks with the current model and push their predictions."""
     svc = services()
+    _mark_running()
     config = project_config(svc, project)
     version, model = svc.current_model(project)
     tasks = [t for t in tasks if isinstance(t.get("id"), int) and config.schema.value_key in (t.get("data") or {})]

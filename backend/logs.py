@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import re
 
-_TOKEN = re.compile(r"(?i)(token|authorization|access_token|api_key|bearer)([\"'=: ]+)([A-Za-z0-9._\-]{6,})")
+_TOKEN = re.compile(
+    r"(?i)(token|authorization|access_token|api_key|bearer)([\"'=: ]+)((?:bearer|token|basic) +)?([A-Za-z0-9._\-+/=]{6,})"
+)
 
 
 class RedactTokens(logging.Filter):
@@ -13,7 +15,7 @@ class RedactTokens(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = _TOKEN.sub(lambda m: f"{m.group(1)}{m.group(2)}***", message)
+        redacted = _TOKEN.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}***", message)
         if redacted != message:
             record.msg, record.args = redacted, None
         return True

@@ -27,6 +27,8 @@ UNCERTAINTY_SAMPLING = "Uncertainty sampling"
 #: Label Studio recounts every task of the project after each bulk prediction import, so
 #: fewer, larger requests are much faster; above this many predictions a call is split.
 MAX_PREDICTIONS_PER_REQUEST = 5000
+#: Deleting a version is slow (Label Studio deletes row by row): 10,000 took up to ~110 s here.
+DELETE_TIMEOUT = 900
 #: Fields read per annotation: enough to train on and to tell skips from labels.
 ANNOTATION_FIELDS = ("result", "was_cancelled", "completed_by", "ground_truth", "updated_at")
 UNAUTHORIZED_HINT = (
@@ -34,7 +36,7 @@ UNAUTHORIZED_HINT = (
     "--enable-legacy-api-token (or enable legacy tokens in Organization settings); or set "
     "LABEL_STUDIO_API_KEY to a personal access token."
 )
-_AUTH_VALUE = re.compile(r"\b(Token|Bearer)\s+[\w.\-]+")
+_AUTH_VALUE = re.compile(r"\b(Token|Bearer)\s+[\w.\-]{20,}")
 
 
 def _number_filter(field: str, operator: str, value: int) -> dict[str, Any]:
@@ -146,6 +148,12 @@ class LabelStudioClient:
                            "Label Studio runs"),
                 retryable=True,
             ) from None
+        except ValueError:  # a body that is not JSON: a proxy's error page, or not Label Studio
+            raise LabelStudioError(
+                f"Label Studio at {self.url} sent an answer that is not JSON while {what}; "
+                "check that LABEL_STUDIO_URL is Label Studio's address",
+                retryable=True,
+            ) from None
 
     def _from_status(
         self, status: int | None, body: Any, what: str, project_id: int | None
@@ -175,13 +183,13 @@ class LabelStudioClient:
         """One call the SDK lacks, through the SDK's HTTP client (auth, refresh, retries)."""
         with self._calls(what, project_id):
             answer = self._ls._client_wrapper.httpx_client.request(path, method=method, **kwargs)
-        if answer.status_code >= 400:
-            try:
-                body: Any = answer.json()
-            except ValueError:
-                body = answer.text
-            raise self._from_status(answer.status_code, body, what, project_id)
-        return answer.json() if answer.content else None
+            if answer.status_code < 400:
+                return answer.json() if answer.content else None
+        try:
+            body: Any = answer.json()
+        except ValueError:
+            body = answer.text
+        raise self._from_status(answer.status_code, body, what, project_id)
 
     # -- projects -------------------------------------------------------------------------
 
@@ -197,15 +205,12 @@ class LabelStudioClient:
             project = self._ls.projects.create(title=title, label_config=label_config)
         return int(cast(int, project.id))
 
-    def delete_project(self, project_id: int) -> None:
-        with self._calls("deleting the project", project_id):
-            self._ls.projects.delete(project_id)
-
-    def import_tasks(self, project_id: int, tasks: Sequence[Mapping[str, Any]]) -> int:
-        """Import tasks (each ``{"data": {...}}``) in one request; return how many were made."""
+    def import_tasks(self, project_id: int, tasks: Sequence[Mapping[str, Any]]) -> list[int]:
+        """Import tasks (each ``{"data": {...}}``) in one request; return their ids in order."""
         with self._calls("importing tasks", project_id):
-            answer = self._ls.projects.import_tasks(project_id, request=cast(Any, list(tasks)))
-        return int(getattr(answer, "task_count", 0) or 0)
+            answer = self._ls.projects.import_tasks(project_id, request=cast(Any, list(tasks)),
+                                                    return_task_ids=True)
+        return [int(i) for i in getattr(answer, "task_ids", None) or []]
 
     def set_model_version(self, project_id: int, version: str) -> None:
         """Make ``version`` the one whose predictions the Data Manager and sampling use.
@@ -284,9 +289,9 @@ class LabelStudioClient:
                     break
                 raise
             batch = answer.get("tasks") or []
-            tasks.extend(batch)
-            if len(batch) < page_size:
+            if not batch:
                 break
+            tasks.extend(batch)
             page += 1
         return tasks if limit is None else tasks[:limit]
 
@@ -310,16 +315,20 @@ class LabelStudioClient:
     ) -> int:
         """Bulk-create predictions (``task``, ``result``, ``score``, ``model_version``).
 
-        One request per call up to ``max_per_request``. Label Studio silently drops a
+        One request per call up to ``max_per_request``, never retried here (a retry after a
+        lost answer could duplicate the predictions). Label Studio silently drops a
         prediction whose result does not fit the labeling config (an unknown choice, a wrong
         ``from_name``), so the count it reports is checked against what was sent. Not
-        idempotent: a repeated call adds the predictions again.
+        idempotent: a repeated call adds the predictions again; delete the version first.
         """
+        if max_per_request < 1:
+            raise ValueError(f"max_per_request must be at least 1; got {max_per_request}")
         created = 0
         for start in range(0, len(predictions), max_per_request):
             chunk = [dict(p) for p in predictions[start:start + max_per_request]]
             with self._calls("importing predictions", project_id):
-                answer = self._ls.projects.import_predictions(project_id, request=cast(Any, chunk))
+                answer = self._ls.projects.import_predictions(
+                    project_id, request=cast(Any, chunk), request_options={"max_retries": 0})
             made = int(getattr(answer, "created", 0) or 0)
             created += made
             if made != len(chunk):
@@ -355,7 +364,8 @@ class LabelStudioClient:
             )
         answer = self._raw("DELETE", f"api/projects/{project_id}/model-versions/",
                            f"deleting prediction version {version!r}", project_id,
-                           json={"model_version": version})
+                           json={"model_version": version},
+                           request_options={"timeout_in_seconds": DELETE_TIMEOUT})
         if isinstance(answer, dict):
             return int(answer.get("deleted_predictions", 0))
         return int(answer or 0)

@@ -83,6 +83,8 @@ def evaluate(
     """
     started = time.perf_counter()
     y = np.asarray(targets).astype(int)
+    if multilabel and y.size == 0:  # no labels yet: an empty list is a 0 x labels matrix
+        y = y.reshape(0, len(labels))
     _check_shapes(counts, y, labels, multilabel)
     base: dict[str, Any] = {
         "multilabel": bool(multilabel),

@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import normalize
+from threadpoolctl import threadpool_limits
 
 from backend.errors import NotEnoughLabels
 from backend.features import N_FEATURES
@@ -59,22 +60,29 @@ class TextModel:
     estimator: Any
     n_train: int
     meta: dict[str, Any] = field(default_factory=dict)
+    #: The training targets and raw counts: strategies need the labeled set (class balance,
+    #: cold-start exit, committees), and keeping it with the model keeps both in step.
+    targets: npt.NDArray[Any] | None = None
+    train_counts: sp.csr_matrix | None = None
 
     def transform(self, counts: sp.spmatrix) -> sp.csr_matrix:
         """Counts to the model's input: sublinear TF, IDF, L2 row norm, active columns."""
         return weight(counts, self.idf)[:, self.columns]
 
     def predict_proba(self, counts: sp.spmatrix) -> npt.NDArray[np.float64]:
-        n = counts.shape[0]
+        return self.predict_proba_weighted(weight(counts, self.idf))
+
+    def predict_proba_weighted(self, weighted: sp.csr_matrix) -> npt.NDArray[np.float64]:
+        """Probabilities from already weighted features (``weight(counts, model.idf)``)."""
+        n = weighted.shape[0]
         out = np.zeros((n, len(self.labels)))
         if n == 0:
             return out
-        proba = np.asarray(self.estimator.predict_proba(self.transform(counts)), dtype=np.float64)
-        classes = np.asarray(self.estimator.classes_)
+        proba = np.asarray(self.estimator.predict_proba(weighted[:, self.columns]), dtype=np.float64)
         if self.multilabel:
-            out[:, : proba.shape[1]] = proba
+            out[:] = proba[:, : out.shape[1]]
         else:
-            out[:, classes.astype(int)] = proba
+            out[:, np.asarray(self.estimator.classes_).astype(int)] = proba
         return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
 
 
@@ -86,9 +94,12 @@ def fit_idf(counts: sp.spmatrix) -> npt.NDArray[np.float64]:
 
 
 def weight(counts: sp.spmatrix, idf: npt.NDArray[np.float64]) -> sp.csr_matrix:
+    """Sublinear TF times IDF, L2-normalised rows (the model's and the strategies' space)."""
     x = sp.csr_matrix(counts, dtype=np.float64, copy=True)
     np.log1p(x.data, out=x.data)
-    x = sp.csr_matrix(x @ sp.diags(idf))
+    x.data *= idf[x.indices]
+    if x.shape[0] == 0:
+        return x
     return sp.csr_matrix(normalize(x, norm="l2", copy=False))
 
 
@@ -108,6 +119,16 @@ def train_model(
     if columns.size == 0:  # only empty texts: keep one column so shapes stay valid
         columns = np.zeros(1, dtype=np.intp)
     x = weight(counts, idf)[:, columns]
+    fit_y = y
+    if multilabel and y.ndim == 2 and y.shape[1] == 1:  # one choice: one-vs-rest needs two columns
+        fit_y = np.hstack([y, 1 - y])
+    with threadpool_limits(1):  # a small fit gains nothing from threads and suffers from contention
+        estimator = _fit(x, fit_y, multilabel, c)
+    return TextModel(tuple(labels), multilabel, idf, columns, estimator, int(counts.shape[0]),
+                     targets=y.astype(np.int64), train_counts=sp.csr_matrix(counts))
+
+
+def _fit(x: sp.csr_matrix, y: npt.NDArray[Any], multilabel: bool, c: float) -> Any:
     estimator: Any
     if multilabel:
         estimator = clone(make_estimator(True, c)).fit(x, y.astype(int))
@@ -115,4 +136,4 @@ def train_model(
         estimator = _Constant().fit(x, y.astype(int))
     else:
         estimator = clone(make_estimator(False, c)).fit(x, y.astype(int))
-    return TextModel(tuple(labels), multilabel, idf, columns, estimator, int(counts.shape[0]))
+    return estimator

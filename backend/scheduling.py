@@ -73,6 +73,7 @@ class Scheduler:
         self.state = state
         self.train_queue = Queue(settings.train_queue, connection=conn)
         self.score_queue = Queue(settings.score_queue, connection=conn)
+        self.maintenance_queue = Queue(settings.maintenance_queue, connection=conn)
         self._request = conn.register_script(_REQUEST)
         self._begin = conn.register_script(_BEGIN)
         self._finish = conn.register_script(_FINISH)
@@ -81,7 +82,9 @@ class Scheduler:
     def _retry(self) -> Retry | None:
         if not self.settings.job_retries:
             return None
-        return Retry(max=self.settings.job_retries, interval=[5, 15, 45, 120][: self.settings.job_retries])
+        backoff = list(self.settings.retry_backoff)
+        intervals = [backoff[min(i, len(backoff) - 1)] for i in range(self.settings.job_retries)]
+        return Retry(max=self.settings.job_retries, interval=intervals)
 
     def _enqueue_retrain(self, project: int, job_id: str) -> None:
         self.train_queue.enqueue(
@@ -181,7 +184,7 @@ class Scheduler:
         return str(job.id)
 
     def enqueue_cleanup(self, project: int) -> str:
-        job = self.score_queue.enqueue(
+        job = self.maintenance_queue.enqueue(
             "backend.jobs.cleanup_versions", args=(project,), job_timeout=self.settings.job_timeout,
             result_ttl=3600, failure_ttl=7 * 86400, description=f"delete old predictions of project {project}",
         )

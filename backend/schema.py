@@ -6,6 +6,8 @@ uses, so aliases, ``toName`` and ``value="$field"`` mean here what they mean the
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -50,6 +52,18 @@ def _unsupported(found: str) -> UnsupportedLabelConfig:
     return UnsupportedLabelConfig(f"unsupported labeling config: found {found}; ls-active supports {SUPPORTED}")
 
 
+def _raw_choice_values(config: str, control_name: str) -> list[str]:
+    """The choices as written: the SDK drops duplicates, which would hide a broken config."""
+    try:
+        root = ET.fromstring(config)
+    except ET.ParseError:
+        return []
+    for element in root.iter("Choices"):
+        if element.get("name") == control_name:
+            return [c.get("alias") or c.get("value") or "" for c in element.iter("Choice")]
+    return []
+
+
 def parse_label_config(config: Any) -> TaskSchema:
     """Validate a label config and return its :class:`TaskSchema`, or raise naming what was found."""
     if not isinstance(config, str) or not config.strip():
@@ -77,6 +91,9 @@ def parse_label_config(config: Any) -> TaskSchema:
     value = str(target.value or "")
     if not value.startswith("$") or len(value) < 2:
         raise _unsupported(f'<{target.tag} value="{value}"> (it must read a task field, like "$text")')
+    duplicates = sorted(v for v, n in Counter(_raw_choice_values(config, str(control.name))).items() if n > 1)
+    if duplicates:
+        raise _unsupported(f"<Choices name={control.name!r}> with duplicate choice values {duplicates}")
     labels = tuple(str(label) for label in (control.labels or []))
     if len(labels) < 2 and control.attr.get("choice") != "multiple":
         raise _unsupported(f"<Choices name={control.name!r}> with {len(labels)} <Choice>; add at least two")

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from backend.errors import BadRequest
 from backend.features import clean_text, featurize
-from backend.model import TextModel, fit_idf, weight
+from backend.model import TextModel, fit_idf, make_estimator, weight
 from backend.schema import TaskSchema
 from strategies import Pool, get_strategy
 
@@ -55,14 +55,15 @@ def score_counts(
 ) -> Scored:
     """Rank hashed counts with the project's strategy (cold start when ``model`` is None)."""
     if model is None:
-        features = weight(counts, fit_idf(counts))
-        proba = None
+        pool = Pool(features=weight(counts, fit_idf(counts)), multilabel=schema.multilabel)
     else:
         features = weight(counts, model.idf)
-        proba = model.predict_proba(counts)
-    pool = Pool(features=features, proba=proba, multilabel=schema.multilabel)
+        labeled = None if model.train_counts is None else weight(model.train_counts, model.idf)
+        pool = Pool(features=features, proba=model.predict_proba_weighted(features), multilabel=schema.multilabel,
+                    labeled_features=labeled, labeled_targets=model.targets,
+                    estimator=make_estimator(schema.multilabel))
     scores = get_strategy(strategy).rank(pool, batch_size=batch_size, random_state=seed)
-    return Scored(proba, scores)
+    return Scored(pool.proba, scores)
 
 
 def prediction_result(schema: TaskSchema, proba_row: npt.NDArray[np.float64] | None) -> list[dict[str, Any]]:

@@ -45,16 +45,27 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigurationError(f"{name}={raw!r} is not a boolean; use true or false")
 
 
-def _schedule(env: Mapping[str, str], name: str, default: str) -> tuple[int, ...]:
+def _schedule(env: Mapping[str, str], name: str, default: str, increasing: bool = True) -> tuple[int, ...]:
     """``10`` (every 10 labels) or ``10,20,40`` (milestones; the last gap then repeats doubled)."""
     raw = env.get(name, "").strip() or default
     try:
         steps = tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
     except ValueError:
         raise ConfigurationError(f"{name}={raw!r}: use a number or a comma list like 10,20,40") from None
-    if not steps or any(s < 1 for s in steps) or list(steps) != sorted(set(steps)):
-        raise ConfigurationError(f"{name}={raw!r}: numbers must be positive and increasing")
+    if not steps or any(s < 1 for s in steps) or (increasing and list(steps) != sorted(set(steps))):
+        order = "positive and increasing" if increasing else "positive"
+        raise ConfigurationError(f"{name}={raw!r}: numbers must be {order}")
     return steps
+
+
+def _strategy(name: str) -> str:
+    from strategies import UnknownStrategyError, get_strategy
+
+    try:
+        get_strategy(name)
+    except UnknownStrategyError as exc:
+        raise ConfigurationError(f"STRATEGY={name!r}: {exc}") from None
+    return name
 
 
 @dataclass(frozen=True)
@@ -83,9 +94,13 @@ class Settings:
     #: RQ queue names: training and scoring can run on separate worker pools.
     train_queue: str = "ls-active-train"
     score_queue: str = "ls-active-score"
+    #: Slow housekeeping (deleting superseded predictions) waits behind training and scoring.
+    maintenance_queue: str = "ls-active-maintenance"
     #: Seconds a job may run before RQ stops it, and how often a failed job is retried.
     job_timeout: int = 1800
     job_retries: int = 3
+    #: Seconds to wait before each retry (the last value repeats): Label Studio may be restarting.
+    retry_backoff: tuple[int, ...] = (5, 30, 120)
     #: Prediction versions kept in Label Studio besides the current one.
     keep_versions: int = 2
     #: gunicorn worker processes for ``ls-active serve``.
@@ -116,14 +131,16 @@ class Settings:
             label_studio_api_key=env.get("LABEL_STUDIO_API_KEY", "").strip(),
             basic_auth_user=user,
             basic_auth_pass=password,
-            strategy=env.get("STRATEGY", "").strip() or "default",
+            strategy=_strategy(env.get("STRATEGY", "").strip() or "default"),
             log_level=level,
             retrain_every=_schedule(env, "RETRAIN_EVERY", "10"),
             configure_project=_bool(env, "CONFIGURE_PROJECT", True),
             train_queue=env.get("TRAIN_QUEUE", "").strip() or "ls-active-train",
             score_queue=env.get("SCORE_QUEUE", "").strip() or "ls-active-score",
+            maintenance_queue=env.get("MAINTENANCE_QUEUE", "").strip() or "ls-active-maintenance",
             job_timeout=_int(env, "JOB_TIMEOUT", 1800, minimum=10),
             job_retries=_int(env, "JOB_RETRIES", 3),
+            retry_backoff=_schedule(env, "RETRY_BACKOFF", "5,30,120", increasing=False),
             keep_versions=_int(env, "KEEP_VERSIONS", 2),
             web_workers=_int(env, "WEB_WORKERS", 2, minimum=1),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1024),
@@ -134,6 +151,11 @@ class Settings:
     def with_redis_url(self, url: str) -> Settings:
         """The same settings pointing at another Redis (the embedded server's socket)."""
         return replace(self, redis_url=url)
+
+    @property
+    def queues(self) -> tuple[str, ...]:
+        """Queue names in the order a worker serves them: training first, housekeeping last."""
+        return (self.train_queue, self.score_queue, self.maintenance_queue)
 
     @property
     def basic_auth(self) -> bool:

@@ -63,10 +63,8 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     """
     try:
         with open(path, encoding="utf-8", newline="") as handle:
-            if path.suffix.lower() == ".json":
-                records = json.load(handle)
-            else:
-                records = list(csv.DictReader(handle))
+            is_json = path.suffix.lower() == ".json"
+            records = json.load(handle) if is_json else list(csv.DictReader(handle))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as exc:
         raise SimulationError(f"cannot read {path}: {exc}; pass a UTF-8 CSV or JSON file") from None
     if isinstance(records, dict) and isinstance(records.get("data"), list):
@@ -120,7 +118,7 @@ def load_data(
     if not rows:
         raise SimulationError(f"{path} has no rows; a simulation needs labeled rows")
     _require(rows, label_column, "--label-column", path)
-    if split_column is None and "split" in rows[0] and "split" != label_column:
+    if split_column is None and "split" in rows[0] and label_column != "split":
         split_column = "split"
     if split_column:
         _require(rows, split_column, "--split-column", path)
@@ -177,7 +175,7 @@ def split_rows(data: LabeledData, seed: int) -> tuple[IntArray, IntArray]:
         return np.flatnonzero(~is_test).astype(np.intp), np.flatnonzero(is_test).astype(np.intp)
     rows = np.arange(data.n_rows)
     n_classes = len(data.labels)
-    n_test = max(int(round(TEST_FRACTION * data.n_rows)), n_classes)
+    n_test = max(round(TEST_FRACTION * data.n_rows), n_classes)
     pool, test = train_test_split(
         rows, test_size=n_test, stratify=data.targets, random_state=seed
     )

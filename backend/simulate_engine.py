@@ -59,7 +59,7 @@ def run_curve(learner: Learner, choose: Chooser, batch_size: int, budget: int, s
     """One learning curve: label ``batch_size`` more rows per round until ``budget``."""
     rng = np.random.default_rng(seed)
     unlabeled = np.ones(learner.n_pool, dtype=bool)
-    labeled = np.zeros(0, dtype=np.intp)
+    labeled: IntArray = np.zeros(0, dtype=np.intp)
     budget = min(budget, learner.n_pool)
     curve = Curve()
     while len(labeled) < budget:
@@ -71,7 +71,7 @@ def run_curve(learner: Learner, choose: Chooser, batch_size: int, budget: int, s
         if len(picks) != k or len(np.unique(picks)) != k or not unlabeled[picks].all():
             raise RuntimeError(f"a strategy returned {len(picks)} picks, not {k} distinct new rows")
         unlabeled[picks] = False
-        labeled = np.concatenate([labeled, picks])
+        labeled = np.concatenate([labeled, picks]).astype(np.intp)
         learner.fit(labeled)
         accuracy, f1 = learner.scores()
         curve.labels.append(len(labeled))

@@ -49,6 +49,7 @@ class Learner:
         self.proba: FloatArray | None = None
         self.test_proba: FloatArray = np.full((len(y_test), n_classes), 1.0 / n_classes)
         self.features: Any = None
+        self.predictor: Predictor | None = None
 
     @property
     def n_pool(self) -> int:
@@ -63,6 +64,7 @@ class Learner:
     def fit(self, labeled: IntArray) -> None:
         """Retrain on the labeled pool rows and refresh pool and test probabilities."""
         predict = self.fit_rows(labeled, self.y_pool[labeled])
+        self.predictor = predict
         self._refresh_features()
         self.proba = predict(np.arange(self.n_pool))
         self.test_proba = predict(self.n_pool + np.arange(len(self.y_test)))

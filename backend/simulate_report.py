@@ -96,7 +96,7 @@ def plot_curves(results: dict[str, Any], path: Path, title: str = "") -> Path:
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
     for name, s in results["strategies"].items():
         mean, std = np.array(s["accuracy_mean"]), np.array(s["accuracy_std"])
-        style = {"color": "black", "linestyle": "--"} if name == "random" else {}
+        style: dict[str, Any] = {"color": "black", "linestyle": "--"} if name == "random" else {}
         ax.plot(s["labels"], mean, label=name, linewidth=1.4, **style)
         ax.fill_between(s["labels"], mean - std, mean + std, alpha=0.12, **style)
     full = results["full_pool_accuracy"]

@@ -1,9 +1,10 @@
 """The RQ worker with ls-active's settings, and recovery of jobs a killed worker left behind.
 
 RQ notices an abandoned job only after its heartbeat expires (a minute or more). A worker
-that starts on the same machine as a dead one can tell at once (the dead worker's pid is
-gone), so it hands those jobs back to RQ's own abandoned-job path: retried while retries
-remain, otherwise moved to the failed registry.
+that starts on the same machine as a dead one can tell at once: the dead worker's pid is
+gone, and so is the pid the job recorded for the process executing it (RQ's work horse
+runs in its own process group and may outlive its worker). Such jobs go back through RQ's
+own abandoned-job path: retried while retries remain, otherwise moved to the failed registry.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def recover_abandoned(conn: redis.Redis, queue_names: list[str]) -> int:
             job = Job.fetch(job_id, connection=conn) if Job.exists(job_id, connection=conn) else None
             if job is None or job.worker_name not in dead:
                 continue
+            runner = job.meta.get("pid")
+            if job.meta.get("host") == socket.gethostname() and isinstance(runner, int) and _pid_alive(runner):
+                continue  # its work horse still runs the job and will finish it
             conn.zadd(registry.key, {member: 0})
             recovered += 1
         if recovered:
@@ -60,9 +64,27 @@ def recover_abandoned(conn: redis.Redis, queue_names: list[str]) -> int:
     for worker_name in dead:
         conn.delete(f"rq:worker:{worker_name}")
         conn.srem("rq:workers", f"rq:worker:{worker_name}")
+    if dead:
+        _release_dead_scheduler_locks(conn, queue_names)
     if recovered:
         log.warning("recovered %d job(s) of worker(s) that died: %s", recovered, ", ".join(sorted(dead)))
     return recovered
+
+
+def _release_dead_scheduler_locks(conn: redis.Redis, queue_names: list[str]) -> None:
+    """A dead worker's scheduler keeps its queues locked for minutes, and retries scheduled
+    with backoff would wait for that lock. Free locks whose holder ran here and is gone."""
+    host = socket.gethostname()
+    for name in queue_names:
+        lock = f"rq:scheduler-lock:{name}"
+        holder = conn.get(lock)
+        if holder is None:
+            continue
+        info = conn.hgetall(f"rq:scheduler:{holder.decode()}")
+        pid = int(info.get(b"pid", b"0") or 0)
+        if info.get(b"hostname", b"").decode() == host and pid and not _pid_alive(pid):
+            conn.delete(lock)
+            log.warning("released the scheduler lock of queue %s held by a dead scheduler", name)
 
 
 def run_worker(settings: Settings, burst: bool = False) -> bool:
@@ -70,7 +92,7 @@ def run_worker(settings: Settings, burst: bool = False) -> bool:
     from backend.redis_conn import connect
 
     conn = connect(settings)
-    names = [settings.train_queue, settings.score_queue]
+    names = list(settings.queues)
     recover_abandoned(conn, names)
     queues = [Queue(name, connection=conn) for name in names]
     worker = Worker(queues, connection=conn, job_monitoring_interval=5)

@@ -1,8 +1,14 @@
 """The WSGI entry point gunicorn loads (``backend.wsgi:app``); settings come from the environment."""
 
-from backend.app import create_app
-from backend.logs import configure_logging
-from backend.settings import Settings
+import os
+
+# One BLAS thread per process: several gunicorn and RQ workers share few cores.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from backend.app import create_app  # noqa: E402
+from backend.logs import configure_logging  # noqa: E402
+from backend.settings import Settings  # noqa: E402
 
 settings = Settings.from_env()
 configure_logging(settings.log_level)

@@ -23,6 +23,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
+from strategies._threads import one_thread
 from strategies._types import FloatArray, Measure, Pool
 from strategies.geometry import as_rows, like
 from strategies.measures import clean_proba, entropy
@@ -90,10 +91,10 @@ def committee_proba(
         idx = rng.integers(0, len(y), len(y))
         if not _varied(y[idx], pool.multilabel):
             continue
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), one_thread():
             warnings.simplefilter("ignore", UserWarning)  # one-vs-rest: a label never seen
             model = clone(_estimator(pool)).fit(x_labeled[idx], y[idx])
-        members.append(_member_proba(model, x_pool, n_classes, pool.multilabel))
+            members.append(_member_proba(model, x_pool, n_classes, pool.multilabel))
     return np.stack(members) if len(members) >= 2 else None
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.exceptions import ConvergenceWarning
 
+from strategies._threads import one_thread
 from strategies._types import Features, FloatArray, Measure, Pool, child_seed
 from strategies.geometry import as_rows, products, unit_rows
 
@@ -31,7 +32,7 @@ def _centres(unit: Any, n_centres: int, rng: np.random.Generator) -> FloatArray:
         return np.asarray(unit.mean(axis=0), dtype=np.float64).reshape(1, -1)
     x = unit[np.sort(rng.choice(n, FIT_SAMPLE, replace=False))] if n > FIT_SAMPLE else unit
     k = min(n_centres, x.shape[0])
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), one_thread():
         warnings.simplefilter("ignore", ConvergenceWarning)
         km = MiniBatchKMeans(n_clusters=k, n_init=1, random_state=child_seed(rng), batch_size=1024)
         return np.asarray(km.fit(x).cluster_centers_, dtype=np.float64)

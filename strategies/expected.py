@@ -130,7 +130,7 @@ def eer(n_candidates: int = EER_CANDIDATES, n_eval: int = EER_EVAL) -> Measure:
         gain = (_reduction_multilabel if pool.multilabel else _reduction)(p, cand, ev, shift)
         spread = float(np.ptp(gain)) if gain.size else 0.0
         scaled = (gain - gain.min()) / spread if spread > 0 else np.zeros_like(gain)
-        utility = 0.5 * base
+        utility = 0.45 * base  # below every candidate
         utility[cand] = 0.5 + 0.5 * np.nan_to_num(scaled, nan=0.0)
         return utility
 

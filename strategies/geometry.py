@@ -23,22 +23,37 @@ CHUNK_CELLS = 4_000_000
 MAX_CENTRES = 2000
 
 
+def _finite_dense(x: Any) -> Any:
+    """``x`` itself when finite (the common case, checked by one cheap sum), else a copy."""
+    return x if np.isfinite(x.sum(dtype=np.float64)) else np.nan_to_num(x, posinf=0.0, neginf=0.0)
+
+
 def as_rows(features: Features) -> Any:
-    """CSR for sparse input, a C-contiguous float array (float32 kept) for dense input."""
+    """CSR for sparse input, a C-contiguous float array (float32 kept) for dense input.
+
+    Never modifies the caller's matrix: NaN/inf become 0 and duplicate sparse entries
+    are summed on a copy.
+    """
     if sp.issparse(features):
         x = sp.csr_matrix(features)
-        return x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
+        if x.dtype not in (np.float32, np.float64):
+            x = x.astype(np.float64)
+        if not x.has_canonical_format or not np.isfinite(x.data).all():
+            x = x.copy()
+            x.sum_duplicates()
+            x.data = np.nan_to_num(x.data, posinf=0.0, neginf=0.0)
+        return x
     x = np.asarray(features)
     if x.ndim != 2:
         raise ValueError(f"features must be a 2-d matrix (n_samples, n_features); got {x.shape}")
     dtype = np.float32 if x.dtype == np.float32 else np.float64
-    return np.nan_to_num(np.ascontiguousarray(x, dtype=dtype), copy=False)
+    return _finite_dense(np.ascontiguousarray(x, dtype=dtype))
 
 
 def like(features: Features, reference: Any) -> Any:
     """``features`` in the same representation (sparse or dense) as ``reference``."""
     if sp.issparse(reference):
-        return sp.csr_matrix(features, dtype=reference.dtype)
+        return as_rows(sp.csr_matrix(features, dtype=reference.dtype))
     dense = sp.csr_matrix(features).toarray() if sp.issparse(features) else np.asarray(features)
     x = np.ascontiguousarray(dense, dtype=reference.dtype)
     if x.ndim != 2 or x.shape[1] != reference.shape[1]:
@@ -46,7 +61,7 @@ def like(features: Features, reference: Any) -> Any:
             f"labeled features have {x.shape[-1]} columns but the pool has {reference.shape[1]};"
             " featurize both the same way"
         )
-    return x
+    return _finite_dense(x)
 
 
 def row_sq_norms(x: Any) -> FloatArray:

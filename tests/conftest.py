@@ -73,8 +73,8 @@ def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | N
 
 def backend_env(redis_url: str, tmp: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "BASIC_AUTH_"))}
-    env.update(REDIS_URL=redis_url, DATA_DIR=str(tmp / "data"), MODEL_DIR=str(tmp / "models"),
-               LOG_LEVEL="WARNING", **extra)
+    env.update({"REDIS_URL": redis_url, "DATA_DIR": str(tmp / "data"), "MODEL_DIR": str(tmp / "models"),
+                "LOG_LEVEL": "WARNING", **extra})
     return env
 
 

@@ -1,0 +1,83 @@
+"""The benchmark's data sets and the loop settings each one gets.
+
+Budgets are set so the better strategies reach 99% of full-pool accuracy where that is
+affordable on two cores; batches grow with the pool so every curve has 30-100 points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from backend.simulate_data import LabeledData, load_data
+from benchmarks.bench_common import REPO
+
+SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How one data set is simulated."""
+
+    batch_size: int
+    budget: int
+    seeds: int
+
+
+#: Full run and ``--quick`` run settings per data set.
+SETTINGS: dict[str, tuple[Setting, Setting]] = {
+    "trec6": (Setting(50, 3000, 3), Setting(50, 600, 2)),
+    "subj": (Setting(50, 3000, 3), Setting(50, 600, 2)),
+    "digits": (Setting(10, 600, 5), Setting(20, 300, 2)),
+    "breast_cancer": (Setting(10, 300, 5), Setting(10, 150, 2)),
+    "synthetic": (Setting(50, 5000, 3), Setting(50, 1000, 2)),
+}
+
+
+def _csv(name: str) -> Callable[[], LabeledData]:
+    return lambda: load_data(Path(SHARED_DATA / f"{name}.csv"))
+
+
+def _numeric(name: str, x: np.ndarray, y: np.ndarray, names: list[str]) -> LabeledData:
+    return LabeledData(labels=tuple(names), targets=np.asarray(y, dtype=np.intp),
+                       matrix=np.asarray(x, dtype=np.float64), name=name)
+
+
+def digits() -> LabeledData:
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    return _numeric("digits", x, y, [str(i) for i in range(10)])
+
+
+def breast_cancer() -> LabeledData:
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer()
+    return _numeric("breast_cancer", bunch.data, bunch.target, list(bunch.target_names))
+
+
+def synthetic() -> LabeledData:
+    """20,000 rows, 50 columns, 10 classes; make_classification's defaults otherwise."""
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=20_000, n_features=50, n_informative=20,
+                               n_redundant=10, n_classes=10, random_state=0)
+    return _numeric("synthetic", x, y, [f"c{i}" for i in range(10)])
+
+
+DATASETS: dict[str, Callable[[], LabeledData]] = {
+    "trec6": _csv("trec6"),
+    "subj": _csv("subj"),
+    "digits": digits,
+    "breast_cancer": breast_cancer,
+    "synthetic": synthetic,
+}
+
+
+def setting(name: str, quick: bool) -> Setting:
+    full, fast = SETTINGS[name]
+    return fast if quick else full

@@ -1,0 +1,100 @@
+"""Composition: per-task and batch rankings, and which guards they wear."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from strategies import Pool, order_from_scores
+from strategies.batch import Batch
+from strategies.compose import GUARDED, Guards, batch, per_task
+from strategies.measures import from_proba, margin
+from strategies.selectors import top_k
+
+
+def _recording(log: list[list[int]]) -> Any:
+    """A selector that takes the lowest free indices and records the whole batch."""
+
+    def select(pool: Pool, utility: np.ndarray, chosen: Batch, rng: np.random.Generator) -> None:
+        for i in range(pool.n_samples):
+            if not chosen.full and chosen.available[i]:
+                chosen.take(i)
+        log.append(list(chosen.order(np.random.default_rng(0))))
+
+    return select
+
+
+def test_per_task_scores_are_one_minus_utility(make_pool: Any) -> None:
+    pool = make_pool()
+    scores = per_task(from_proba(margin))(pool, 5, np.random.default_rng(0))
+    assert np.allclose(scores, 1.0 - margin(pool.proba))
+
+
+def test_per_task_without_model_is_the_cold_start(make_pool: Any) -> None:
+    from strategies import cold_start_scores
+
+    pool = make_pool(proba=None)
+    assert np.array_equal(per_task(from_proba(margin))(pool, 5, np.random.default_rng(0)),
+                          cold_start_scores(pool))
+
+
+def test_batch_comes_first_in_pick_order_then_rest_by_utility(make_pool: Any) -> None:
+    log: list[list[int]] = []
+    pool = make_pool(n=30, labeled_targets=np.repeat([0, 1, 2], 4))
+    scores = batch(from_proba(margin), _recording(log))(pool, 4, np.random.default_rng(0))
+    order = order_from_scores(scores)
+    assert order[:4].tolist() == [0, 1, 2, 3] == log[0]
+    rest_utility = margin(pool.proba)[order[4:]]
+    assert (np.diff(rest_utility) <= 0).all()
+
+
+def test_guards_pick_before_the_selector(make_pool: Any) -> None:
+    log: list[list[int]] = []
+    pool = make_pool(n=200, labeled_targets=np.repeat([0, 1, 2], 4))
+    rank = batch(from_proba(margin), _recording(log), Guards(explore=0.5))
+    rank(pool, 10, np.random.default_rng(0))
+    selector_picks = [i for i in log[0] if i < 5]
+    assert 3 <= len(selector_picks) <= 7  # the rest were random picks made first
+
+
+def test_warm_up_uses_the_cold_start_while_a_class_is_starved(make_pool: Any) -> None:
+    log: list[list[int]] = []
+    starved = make_pool(n=30, labeled_targets=np.array([0, 0, 0, 1]))
+    batch(from_proba(margin), _recording(log), Guards(warm_up=True))(
+        starved, 4, np.random.default_rng(0)
+    )
+    assert log == []  # the selector was not asked: typical, diverse tasks instead
+    batch(from_proba(margin), _recording(log), Guards(warm_up=False))(
+        starved, 4, np.random.default_rng(0)
+    )
+    assert len(log) == 1
+
+
+def test_without_a_model_every_batch_strategy_starts_cold(make_pool: Any) -> None:
+    log: list[list[int]] = []
+    rank = batch(from_proba(margin), _recording(log))
+    scores = rank(make_pool(proba=None), 4, np.random.default_rng(0))
+    assert log == [] and sorted(scores)[0] == 0.0
+
+
+def test_guarded_default_values() -> None:
+    assert GUARDED.explore == pytest.approx(0.1) and GUARDED.balance and GUARDED.warm_up
+
+
+@pytest.mark.parametrize(("field", "value"), [("explore", 1.5), ("explore", -0.1), ("max_share", 0.0)])
+def test_guards_reject_bad_shares(field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=field):
+        Guards(**{field: value})  # type: ignore[arg-type]
+
+
+def test_a_selector_that_stops_early_is_completed_by_top_k(make_pool: Any) -> None:
+    def lazy(pool: Pool, utility: np.ndarray, chosen: Batch, rng: np.random.Generator) -> None:
+        return None
+
+    pool = make_pool(n=20, labeled_targets=np.repeat([0, 1, 2], 4))
+    scores = batch(from_proba(margin), lazy)(pool, 3, np.random.default_rng(0))
+    expected = Batch(20, 3)
+    top_k(pool, margin(pool.proba), expected, np.random.default_rng(0))
+    assert set(order_from_scores(scores)[:3]) == set(expected.picks)
