@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -24,7 +25,7 @@ STAMP = VENV / ".ls-active-installed"
 
 
 def ensure_venv() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - run.py may be started by an older python3
         sys.exit(f"ls-active needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted and (BIN / "ls-active").exists():
@@ -42,8 +43,19 @@ def run(*args: str) -> int:
     return subprocess.run(list(args), cwd=ROOT).returncode
 
 
+def ensure_chromium() -> None:
+    """The report tests render pages in headless Chromium (Debian's package)."""
+    if shutil.which("chromium") or not shutil.which("apt-get") or os.geteuid() != 0:
+        return
+    print("installing chromium (for the report rendering tests) ...", flush=True)
+    subprocess.run(["apt-get", "update", "-qq"], check=False)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False,
+                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+
 def cmd_test(extra: list[str]) -> int:
     py = str(BIN / "python")
+    ensure_chromium()
     setup = "from backend.ls_local import ensure_label_studio as e; print('Label Studio:', e())"
     if run(py, "-c", setup):
         return 1

@@ -20,6 +20,7 @@ from typing import Any
 from rq import get_current_job
 
 from backend.errors import LabelStudioError, NotEnoughLabels
+from backend.evaluation import TRAINING_FILE, ensure_stop_set, evaluate_version, training_record
 from backend.features import featurize
 from backend.labels import training_set
 from backend.ls_client import LabelStudioClient
@@ -117,7 +118,8 @@ def train_and_publish(project: int, settings: Settings | None = None, rescore: b
         "strategy": config.strategy, "unknown_labels": dict(data.unknown_labels), "ties": data.ties,
         "read_seconds": round(read_s, 3), "train_seconds": round(train_s, 3),
     }
-    svc.store.write(project, version, model, record)
+    training = training_record(data.task_ids, data.texts, data.votes)
+    svc.store.write(project, version, model, record, extra_files={TRAINING_FILE: training})
     svc.state.publish_version(project, version, record)
     svc.state.set_status(project, last_version=version, last_train_at=time.time())
     log.info("project %s: published %s from %d labels (train %.2fs)", project, version, len(data.texts), train_s)
@@ -207,7 +209,8 @@ def rescore_pool(project: int, version: str | None, settings: Settings | None = 
         timings["read_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         tasks = [t for t in tasks if config.schema.value_key in (t.get("data") or {})]
-        counts = featurize(task_texts(tasks, config.schema, svc.settings.max_text_chars))
+        texts = task_texts(tasks, config.schema, svc.settings.max_text_chars)
+        counts = featurize(texts)
         scored = score_counts(counts, model, config.schema, config.strategy,
                               batch_size=svc.settings.retrain_every[0], seed=project)
         preds = predictions(config.schema, scored, name)
@@ -219,11 +222,14 @@ def rescore_pool(project: int, version: str | None, settings: Settings | None = 
         svc.state.save_scores(project, name, {p["task"]: p["score"] for p in preds})
         _configure_project(svc, client, project)
         timings["push_seconds"] = time.perf_counter() - t0
+    ensure_stop_set(svc, project, tasks, texts)
     if version is None:
         svc.state.conn.setnx(f"lsa:project:{project}:version", COLD_START_VERSION)
     svc.state.set_status(project, last_rescore=name, last_rescore_at=time.time(), last_success_at=time.time(),
                          last_rescore_tasks=len(preds), last_error=None,
                          **{k: round(v, 3) for k, v in timings.items()})
+    if version is not None:
+        svc.scheduler.enqueue_evaluate(project, version)
     svc.scheduler.enqueue_cleanup(project)
     log.info("project %s: pushed %d scores of %s (%s)", project, created, name,
              ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))
@@ -250,6 +256,15 @@ def score_tasks(project: int, tasks: list[dict[str, Any]]) -> int:
         if client.get_project(project).get("model_version") != version:
             client.set_model_version(project, version)
     return created
+
+
+def evaluate(project: int, version: str) -> dict[str, Any]:
+    """RQ job: the version's metrics report (cross-validated on its own labels)."""
+    svc = services()
+    _mark_running()
+    config = svc.state.config(project)
+    ls_url = svc.settings.label_studio_url or (config.hostname if config else "")
+    return evaluate_version(project, version, ls_url, svc)
 
 
 def cleanup_versions(project: int) -> list[str]:

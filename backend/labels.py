@@ -41,6 +41,8 @@ class TrainingSet:
     task_ids: list[int] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     targets: list[Any] = field(default_factory=list)
+    #: Every usable annotation as (task id, annotator id, choice or list of choices), for agreement.
+    votes: list[tuple[int, Any, Any]] = field(default_factory=list)
     unknown_labels: Counter[str] = field(default_factory=Counter)
     ties: int = 0
     without_text: int = 0
@@ -79,6 +81,9 @@ def training_set(tasks: Iterable[dict[str, Any]], schema: TaskSchema, max_chars:
             out.unknown_labels.update(unknown)
             if not unknown:
                 votes.append(choices)
+                vote = choices if schema.multilabel else (choices[0] if len(choices) == 1 else None)
+                if vote is not None:
+                    out.votes.append((int(task.get("id", -1)), annotation.get("completed_by"), vote))
         if not votes:
             continue
         if schema.value_key not in data:

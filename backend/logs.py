@@ -6,7 +6,8 @@ import logging
 import re
 
 _TOKEN = re.compile(
-    r"(?i)(token|authorization|access_token|api_key|bearer)([\"'=: ]+)((?:bearer|token|basic) +)?([A-Za-z0-9._\-+/=]{6,})"
+    r"(?i)(token|authorization|access_token|api_key|bearer)([\"'=: ]+)"
+    r"((?:bearer|token|basic) +)?([A-Za-z0-9._\-+/=]{6,})"
 )
 
 

@@ -8,10 +8,11 @@ import time
 from typing import Any
 
 import redis
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from backend import __version__, events
 from backend.errors import BadRequest
+from backend.evaluation import METRICS_FILE
 from backend.payloads import parse_event, parse_predict, parse_setup, project_id, require_object
 from backend.schema import parse_label_config
 from backend.scoring import predict_tasks
@@ -165,6 +166,16 @@ def versions() -> Any:
     return jsonify({"versions": names, "current": {str(k): v for k, v in current.items() if v}})
 
 
+def _latest_report(svc: Services, project: int, name: str) -> tuple[str | None, Any]:
+    """The newest version of a project that has ``name`` in its folder (reports lag a little)."""
+    for record in reversed(svc.state.versions(project)):
+        version = record["version"]
+        path = svc.store.path(project, version) / name
+        if path.exists():
+            return version, path
+    return None, None
+
+
 @api.get("/metrics")
 def metrics() -> Any:
     svc = services()
@@ -172,9 +183,27 @@ def metrics() -> Any:
     projects = [project_id(raw)] if raw else svc.state.projects()
     out = {}
     for p in projects:
+        version, path = _latest_report(svc, p, METRICS_FILE)
         out[str(p)] = {
             "current_version": svc.state.current_version(p),
             "versions": _versions_of(svc, p),
             "counters": svc.state.counters(p),
+            "report_version": version,
+            "report": json.loads(path.read_text()) if path else None,
         }
     return jsonify({"projects": out})
+
+
+@api.get("/report/<project>")
+def report(project: str) -> Any:
+    """The newest version's report page: learning curve, per-class table, when to stop, doubts."""
+    svc = services()
+    pid = project_id(project)
+    version, path = _latest_report(svc, pid, "report.html")
+    if path is None:
+        known = svc.state.config(pid) is not None or bool(svc.state.versions(pid))
+        message = ("no report yet: it appears a few seconds after the first retrain" if known
+                   else "unknown project: connect ls-active in the project's Model settings first")
+        page = f"<!doctype html><meta charset=utf-8><title>ls-active</title><p>Project {pid}: {message}.</p>"
+        return Response(page, status=404 if not known else 200, mimetype="text/html")
+    return Response(path.read_bytes(), mimetype="text/html", headers={"X-Model-Version": str(version)})

@@ -21,7 +21,7 @@ from rq.job import Job, JobStatus
 from backend.milestones import milestones_between, next_milestone
 from backend.payloads import Event
 from backend.settings import Settings
-from backend.state import ProjectState, key
+from backend.state import ProjectState, as_text, key
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +60,6 @@ def slot_key(project: int) -> str:
     return key(project, "retrain")
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
 
 class Scheduler:
     """Enqueues the jobs of :mod:`backend.jobs`; used by the web process and by jobs."""
@@ -96,10 +93,10 @@ class Scheduler:
     def _release_if_stale(self, project: int) -> None:
         """A slot left queued/running by a job that has finally failed or vanished frees up."""
         slot = self.conn.hgetall(slot_key(project))
-        status = _text(slot.get(b"status", b"idle"))
+        status = as_text(slot.get(b"status", b"idle"))
         if status not in ("queued", "running"):
             return
-        job_id = _text(slot.get(b"job", b""))
+        job_id = as_text(slot.get(b"job", b""))
         try:
             job_status = Job.fetch(job_id, connection=self.conn).get_status()
         except NoSuchJobError:
@@ -111,7 +108,7 @@ class Scheduler:
     def request_retrain(self, project: int, reason: str) -> tuple[str, str]:
         """Ask for a retrain; returns (outcome, job id): enqueue, queued or pending."""
         self._release_if_stale(project)
-        outcome, job_id = (_text(v) for v in self._request(keys=[slot_key(project)], args=[f"retrain-{project}-"]))
+        outcome, job_id = (as_text(v) for v in self._request(keys=[slot_key(project)], args=[f"retrain-{project}-"]))
         if outcome == "enqueue":
             try:
                 self._enqueue_retrain(project, job_id)
@@ -129,7 +126,7 @@ class Scheduler:
     def finish_retrain(self, project: int, job_id: str) -> str | None:
         """Free the slot, or enqueue the one follow-up run that labels during this run asked for."""
         answer = self._finish(keys=[slot_key(project)], args=[job_id, f"retrain-{project}-"])
-        outcome, next_id = (_text(v) for v in answer)
+        outcome, next_id = (as_text(v) for v in answer)
         if outcome == "enqueue":
             self._enqueue_retrain(project, next_id)
             return next_id
@@ -183,6 +180,14 @@ class Scheduler:
         )
         return str(job.id)
 
+    def enqueue_evaluate(self, project: int, version: str) -> str:
+        job = self.maintenance_queue.enqueue(
+            "backend.jobs.evaluate", args=(project, version), job_id=f"evaluate-{project}-{version}",
+            job_timeout=self.settings.job_timeout, result_ttl=3600, failure_ttl=7 * 86400,
+            description=f"metrics report of {version} (project {project})",
+        )
+        return str(job.id)
+
     def enqueue_cleanup(self, project: int) -> str:
         job = self.maintenance_queue.enqueue(
             "backend.jobs.cleanup_versions", args=(project,), job_timeout=self.settings.job_timeout,
@@ -206,7 +211,7 @@ class Scheduler:
         """Per project: the version served, the job in flight, the last error, label progress."""
         out: dict[str, Any] = {}
         for project in self.state.projects():
-            slot = {_text(k): _text(v) for k, v in self.conn.hgetall(slot_key(project)).items()}
+            slot = {as_text(k): as_text(v) for k, v in self.conn.hgetall(slot_key(project)).items()}
             counters = self.state.counters(project)
             events = int(counters.get("label_events", 0))
             status = self.state.status(project)

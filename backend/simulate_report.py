@@ -93,12 +93,17 @@ def plot_curves(results: dict[str, Any], path: Path, title: str = "") -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    for name, s in results["strategies"].items():
+    fig, ax = plt.subplots(figsize=(9, 5.5), dpi=110)
+    colors, dashes = [plt.get_cmap("tab20")(i) for i in range(20)], ("-", "--", "-.", ":")
+    default = results.get("settings", {}).get("default_strategy")
+    for i, (name, s) in enumerate(results["strategies"].items()):
         mean, std = np.array(s["accuracy_mean"]), np.array(s["accuracy_std"])
-        style: dict[str, Any] = {"color": "black", "linestyle": "--"} if name == "random" else {}
-        ax.plot(s["labels"], mean, label=name, linewidth=1.4, **style)
-        ax.fill_between(s["labels"], mean - std, mean + std, alpha=0.12, **style)
+        style: dict[str, Any] = {"color": colors[i % 20], "linestyle": dashes[i // 20 % 4]}
+        if name == "random":
+            style = {"color": "black", "linestyle": "--"}
+        width = 2.4 if name == default else 1.2
+        ax.plot(s["labels"], mean, label=name, linewidth=width, **style)
+        ax.fill_between(s["labels"], mean - std, mean + std, alpha=0.08, color=style["color"])
     full = results["full_pool_accuracy"]
     ax.axhline(full, color="grey", linewidth=0.8)
     ax.axhline(0.95 * full, color="grey", linewidth=0.8, linestyle=":")

@@ -20,7 +20,8 @@ PREFIX = "lsa"
 COLD_START_VERSION = "ls-active-cold-start"
 
 
-def _text(value: bytes | str) -> str:
+def as_text(value: bytes | str) -> str:
+    """Redis answers bytes; keys and values here are text."""
     return value.decode() if isinstance(value, bytes) else value
 
 
@@ -83,7 +84,7 @@ class ProjectState:
     # -- versions ------------------------------------------------------------------------
     def current_version(self, project: int) -> str | None:
         raw = self.conn.get(key(project, "version"))
-        return _text(raw) if raw else None
+        return as_text(raw) if raw else None
 
     def publish_version(self, project: int, version: str, record: dict[str, Any]) -> None:
         """Make ``version`` current; call only after its artifact is completely on disk."""
@@ -92,6 +93,14 @@ class ProjectState:
         pipe.set(key(project, "version"), version)
         pipe.sadd(PROJECTS, project)
         pipe.execute()
+
+    def version_record(self, project: int, version: str) -> dict[str, Any]:
+        raw = self.conn.hget(key(project, "versions"), version)
+        return json.loads(raw) if raw else {"version": version}
+
+    def update_version(self, project: int, version: str, record: dict[str, Any]) -> None:
+        """Add figures (metrics) to a published version's record; never changes which is current."""
+        self.conn.hset(key(project, "versions"), version, json.dumps(record))
 
     def versions(self, project: int) -> list[dict[str, Any]]:
         """Published version records, oldest first."""
@@ -109,7 +118,7 @@ class ProjectState:
 
     def counters(self, project: int) -> dict[str, float]:
         raw = self.conn.hgetall(key(project, "counters"))
-        return {_text(k): float(v) for k, v in raw.items()}
+        return {as_text(k): float(v) for k, v in raw.items()}
 
     # -- job bookkeeping ---------------------------------------------------------------
     def set_status(self, project: int, **fields: Any) -> None:
@@ -117,7 +126,7 @@ class ProjectState:
 
     def status(self, project: int) -> dict[str, Any]:
         raw = self.conn.hgetall(key(project, "status"))
-        return {_text(k): json.loads(v) for k, v in raw.items()}
+        return {as_text(k): json.loads(v) for k, v in raw.items()}
 
     # -- scores of batch strategies -----------------------------------------------------
     def save_scores(self, project: int, version: str, scores: dict[int, float], ttl: int = 7 * 86400) -> None:

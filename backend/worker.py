@@ -19,8 +19,10 @@ from rq.job import Job
 from rq.registry import StartedJobRegistry
 
 from backend.settings import Settings
+from backend.state import as_text
 
 log = logging.getLogger(__name__)
+
 
 
 def _pid_alive(pid: int) -> bool:
@@ -80,9 +82,9 @@ def _release_dead_scheduler_locks(conn: redis.Redis, queue_names: list[str]) -> 
         holder = conn.get(lock)
         if holder is None:
             continue
-        info = conn.hgetall(f"rq:scheduler:{holder.decode()}")
-        pid = int(info.get(b"pid", b"0") or 0)
-        if info.get(b"hostname", b"").decode() == host and pid and not _pid_alive(pid):
+        info = {as_text(k): as_text(v) for k, v in conn.hgetall(f"rq:scheduler:{as_text(holder)}").items()}
+        pid = int(info.get("pid", "0") or 0)
+        if info.get("hostname") == host and pid and not _pid_alive(pid):
             conn.delete(lock)
             log.warning("released the scheduler lock of queue %s held by a dead scheduler", name)
 

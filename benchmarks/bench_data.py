@@ -29,11 +29,11 @@ class Setting:
 
 #: Full run and ``--quick`` run settings per data set.
 SETTINGS: dict[str, tuple[Setting, Setting]] = {
-    "trec6": (Setting(50, 3000, 3), Setting(50, 600, 2)),
-    "subj": (Setting(50, 3000, 3), Setting(50, 600, 2)),
+    "trec6": (Setting(50, 2500, 3), Setting(50, 600, 2)),
+    "subj": (Setting(50, 2000, 3), Setting(50, 600, 2)),
     "digits": (Setting(10, 600, 5), Setting(20, 300, 2)),
     "breast_cancer": (Setting(10, 300, 5), Setting(10, 150, 2)),
-    "synthetic": (Setting(50, 5000, 3), Setting(50, 1000, 2)),
+    "synthetic": (Setting(50, 4000, 3), Setting(50, 1000, 2)),
 }
 
 
@@ -61,11 +61,17 @@ def breast_cancer() -> LabeledData:
 
 
 def synthetic() -> LabeledData:
-    """20,000 rows, 50 columns, 10 classes; make_classification's defaults otherwise."""
+    """20,000 rows, 50 columns, 10 classes, one cluster per class.
+
+    With make_classification's default of two clusters per class a linear model stops at
+    0.38 accuracy on the whole pool, where every strategy is indistinguishable from random;
+    one cluster per class gives 0.60 and a curve that keeps rising to about 4,000 labels.
+    """
     from sklearn.datasets import make_classification
 
     x, y = make_classification(n_samples=20_000, n_features=50, n_informative=20,
-                               n_redundant=10, n_classes=10, random_state=0)
+                               n_redundant=10, n_classes=10, n_clusters_per_class=1,
+                               random_state=0)
     return _numeric("synthetic", x, y, [f"c{i}" for i in range(10)])
 
 

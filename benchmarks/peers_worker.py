@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import json
 import sys
+import warnings
 import weakref
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,8 @@ def cmd_time(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
+    # scikit-activeml warns on every query made before the first label; that is expected.
+    warnings.filterwarnings("ignore", category=UserWarning, module="skactiveml")
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("curves")

@@ -14,6 +14,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.exceptions import ConvergenceWarning
 
@@ -26,16 +27,26 @@ DEFAULT_CENTRES = 8
 FIT_SAMPLE = 5000
 
 
-def _centres(unit: Any, n_centres: int, rng: np.random.Generator) -> FloatArray:
+def _centres(unit: Any, n_centres: int, rng: np.random.Generator) -> tuple[FloatArray, Any]:
+    """Centres and the columns they live on (``slice(None)``: all of them).
+
+    For hashed text the centres are fitted on the columns the sample uses only, which
+    gives the same similarities as 2^18-wide centres at a fraction of the cost.
+    """
     n = unit.shape[0]
     if n_centres <= 1:
-        return np.asarray(unit.mean(axis=0), dtype=np.float64).reshape(1, -1)
+        return np.asarray(unit.mean(axis=0), dtype=np.float64).reshape(1, -1), slice(None)
     x = unit[np.sort(rng.choice(n, FIT_SAMPLE, replace=False))] if n > FIT_SAMPLE else unit
+    cols: Any = slice(None)
+    if sp.issparse(x):
+        cols = np.unique(x.indices)
+        x = sp.csr_matrix(x[:, cols]) if cols.size else x
+        cols = cols if cols.size else slice(None)
     k = min(n_centres, x.shape[0])
     with warnings.catch_warnings(), one_thread():
         warnings.simplefilter("ignore", ConvergenceWarning)
         km = MiniBatchKMeans(n_clusters=k, n_init=1, random_state=child_seed(rng), batch_size=1024)
-        return np.asarray(km.fit(x).cluster_centers_, dtype=np.float64)
+        return np.asarray(km.fit(x).cluster_centers_, dtype=np.float64), cols
 
 
 def similarity(features: Features, rng: np.random.Generator, n_centres: int = DEFAULT_CENTRES) -> FloatArray:
@@ -44,12 +55,13 @@ def similarity(features: Features, rng: np.random.Generator, n_centres: int = DE
     if n == 0:
         return np.zeros(0)
     unit = unit_rows(as_rows(features))
-    centres = _centres(unit, n_centres, rng)
+    centres, cols = _centres(unit, n_centres, rng)
     norms = np.linalg.norm(centres, axis=1)
     centres = centres[norms > 0] / norms[norms > 0, None]
     if centres.shape[0] == 0:
         return np.zeros(n)
-    return np.clip(products(unit, centres.astype(unit.dtype)).max(axis=1), 0.0, 1.0)
+    rows = unit[:, cols] if sp.issparse(unit) else unit
+    return np.clip(products(rows, centres.astype(unit.dtype)).max(axis=1), 0.0, 1.0)
 
 
 def weighted(measure: Measure, beta: float = 1.0, n_centres: int = DEFAULT_CENTRES) -> Measure:

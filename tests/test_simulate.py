@@ -74,6 +74,7 @@ def check_results(out: Path, names: set[str], batch: int, budget: int) -> dict[s
     return results
 
 
+@pytest.mark.slow
 def test_text_run_with_split_column(tmp_path: Path, trec_rows: list[dict[str, str]],
                                     capsys: pytest.CaptureFixture[str]) -> None:
     data = write_csv(tmp_path / "trec.csv", trec_rows)

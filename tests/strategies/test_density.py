@@ -60,3 +60,11 @@ def test_weighting_demotes_an_uncertain_outlier() -> None:
 
     u = weighted(flat, beta=2.0, n_centres=1)(Pool(features=x), np.random.default_rng(0))
     assert np.argmax(u) != 40
+
+
+def test_sparse_centres_fitted_on_used_columns_match_dense(blobs: Any) -> None:
+    x, _ = blobs(n_per=20, centres=3)
+    x = np.hstack([np.abs(x), np.zeros((60, 50))])
+    dense = similarity(x, np.random.default_rng(3), n_centres=3)
+    sparse = similarity(sp.csr_matrix(x), np.random.default_rng(3), n_centres=3)
+    assert np.allclose(dense, sparse, atol=1e-6)

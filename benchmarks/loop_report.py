@@ -1,0 +1,140 @@
+"""The loop benchmark's Markdown section, and its atomic replacement inside BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.loop_milestone import Milestone
+from benchmarks.loop_profile import Step
+from benchmarks.loop_throughput import Throughput
+
+REPO = Path(__file__).resolve().parents[1]
+SECTION = "## Active-learning loop (issue: loop)"
+#: Targets from the issue: the largest pool fresh within this many seconds; scoring this fast.
+FRESH_TARGET = (10_000, 20.0)
+RATE_TARGET = 20_000.0
+
+
+def _s(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def milestone_table(rows: Sequence[Milestone]) -> list[str]:
+    lines = [
+        "| Pool | Milestone | Labels | Tasks scored | **Total s** | Train: read labels s | Train: fit s | "
+        "Rescore: read pool s | Score s | Push s | Queue/other s | Target | Met |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for size in sorted({r.size for r in rows}):
+        mine = [r for r in rows if r.size == size]
+        for r in [*mine, None]:
+            cells = _cells(mine, r)
+            target = f"< {FRESH_TARGET[1]:g} s" if size >= FRESH_TARGET[0] else ""
+            met = ""
+            if target and r is None:
+                met = "yes" if statistics.median(m.total for m in mine) < FRESH_TARGET[1] else "**no**"
+            lines.append(f"| {size:,} | {cells} | {target if r is None else ''} | {met} |")
+    return lines
+
+
+def _cells(mine: Sequence[Milestone], r: Milestone | None) -> str:
+    """One repeat's cells, or (``r`` None) the medians over the repeats in bold."""
+    def pick(get: str) -> float:
+        return float(getattr(r, get)) if r is not None else statistics.median(float(getattr(m, get)) for m in mine)
+
+    values = [pick(k) for k in ("total", "train_read", "train_fit", "read", "score", "push", "overhead")]
+    texts = [_s(v) for v in values]
+    if r is None:
+        head = f"median of {len(mine)} | {int(pick('labels'))} | {int(pick('tasks')):,}"
+        return head + " | " + " | ".join(f"**{t}**" if i == 0 else t for i, t in enumerate(texts))
+    return f"{r.repeat} | {r.labels} | {r.tasks:,} | " + " | ".join(texts)
+
+
+def timeline_table(rows: Sequence[Milestone]) -> list[str]:
+    """Medians of where the time between the parts goes, from RQ's own job timestamps."""
+    lines = [
+        "| Pool | Milestone → retrain starts s | Retrain job s | (of it: not read/fit) s | Retrain end → "
+        "rescore starts s | Rescore job s | (of it: not read/score/push) s | Rescore end → fresh in LS s | "
+        "Fresh → worker idle s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in sorted({r.size for r in rows}):
+        mine = [r for r in rows if r.size == size]
+
+        def med(values: Sequence[float]) -> str:
+            return _s(statistics.median(values))
+
+        lines.append(
+            f"| {size:,} | {med([m.retrain_wait for m in mine])} | {med([m.retrain_job for m in mine])} | "
+            f"{med([m.retrain_job - m.train_read - m.train_fit for m in mine])} | "
+            f"{med([m.rescore_wait for m in mine])} | {med([m.rescore_job for m in mine])} | "
+            f"{med([m.rescore_job - m.read - m.score - m.push for m in mine])} | "
+            f"{med([m.visible_after_job for m in mine])} | {med([m.busy_after for m in mine])} |"
+        )
+    return lines
+
+
+def throughput_table(rows: Sequence[Throughput]) -> list[str]:
+    lines = [
+        "| Texts | Strategy | Per task | Featurize s | Rank s | Build predictions s | Total s | **tasks/s** | "
+        "Featurize alone / total | Target | Met |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    floors = {r.n: r.total for r in rows if not r.strategy}
+    for r in rows:
+        name = r.strategy or "featurize alone (floor)"
+        target = f">= {RATE_TARGET:,.0f} tasks/s" if r.strategy else ""
+        met = ("yes" if r.rate >= RATE_TARGET else "**no**") if r.strategy else ""
+        ratio = f"{floors[r.n] / r.total:.2f}" if r.n in floors else ""
+        lines.append(
+            f"| {r.n:,} | {name} | {'yes' if r.per_task else 'no'} | {_s(r.featurize)} | {_s(r.score)} | "
+            f"{_s(r.build)} | {_s(r.total)} | **{r.rate:,.0f}** | {ratio} | {target} | {met} |"
+        )
+    return lines
+
+
+def profile_table(steps: Sequence[Step]) -> list[str]:
+    lines = ["| Step | s | Note |", "|---|---:|---|"]
+    lines += [f"| {s.name} | {_s(s.seconds)} | {s.note} |" for s in steps]
+    return lines
+
+
+def section(command: str, notes: Sequence[str], milestones: Sequence[Milestone], throughput: Sequence[Throughput],
+            profile: tuple[int, Sequence[Step]] | None, findings: Sequence[str]) -> str:
+    body = [SECTION, "", f"Command: `{command}` (from the repository root).", "", *[f"- {n}" for n in notes], ""]
+    if milestones:
+        body += ["### Milestone to fresh scores in Label Studio", "", *milestone_table(milestones), "",
+                 "Where the queue/other time goes (medians, from RQ's job timestamps):", "",
+                 *timeline_table(milestones), ""]
+    if profile:
+        body += [f"### One rescore of the {profile[0]:,}-task pool, step by step", "",
+                 "Each step alone, after the milestones, with the backend's own client and functions "
+                 "(nothing else running in the benchmark's stack):", "", *profile_table(profile[1]), ""]
+    if throughput:
+        body += ["### Scoring throughput without Label Studio I/O", "", *throughput_table(throughput), ""]
+    if findings:
+        body += ["### Findings", "", *[f"- {f}" for f in findings], ""]
+    return "\n".join(body)
+
+
+def replace_section(document: str, new_section: str) -> str:
+    """Swap our section (our heading up to the next ``## `` heading); every other line stays as it is."""
+    lines = document.splitlines()
+    if SECTION not in lines:
+        return document.rstrip("\n") + "\n\n" + new_section.rstrip("\n") + "\n"
+    start = lines.index(SECTION)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    rest = lines[end:]
+    merged = [*lines[:start], *new_section.rstrip("\n").splitlines(), *([""] if rest else []), *rest]
+    return "\n".join(merged).rstrip("\n") + "\n"
+
+
+def write_section(new_section: str, path: Path = REPO / "BENCHMARKS.md") -> None:
+    """Read, replace our section, write to a temporary file and rename it over the original."""
+    current = path.read_text() if path.exists() else "# Benchmarks\n"
+    tmp = path.with_name(f".{path.name}.loop-{os.getpid()}.tmp")
+    tmp.write_text(replace_section(current, new_section))
+    os.replace(tmp, path)
