@@ -10,6 +10,7 @@ Every FAIL names the fix. The exit code is 0 only when every check passes.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import socket
 import sys
@@ -170,7 +171,9 @@ def label_studio_session(url: str, token: str) -> tuple[httpx.Client | None, Res
                             "start Label Studio, or fix LABEL_STUDIO_URL / --ls-url")
     if answer.status_code == 401:
         client.close()
-        return None, Result(name, False, f"{url} answered 401 to the configured token", UNAUTHORIZED_HINT)
+        return None, Result(name, False, f"{url} answered 401 to the configured token",
+                            f"{UNAUTHORIZED_HINT} A mistyped token fails the same way: copy it again from "
+                            "Account & Settings.")
     if answer.status_code != 200:
         client.close()
         return None, Result(name, False, f"{url} answered {answer.status_code} to whoami",
@@ -294,6 +297,8 @@ def collect(args: argparse.Namespace, settings: Settings) -> list[Result]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print one line per check; 0 when all pass, 1 when one fails, 2 on a usage problem."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per check, not per request
     try:
         results = collect(args, Settings.from_env())
     except LsActiveError as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -24,10 +25,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import httpx
+import redis
+
 from backend.demo_data import DemoData, load_demo_data
 from backend.demo_project import DemoProject
 from backend.errors import LsActiveError
-from backend.ls_local import LABEL_STUDIO_VERSION, LocalLabelStudio, ensure_label_studio, is_usable, venv_path
+from backend.ls_local import LABEL_STUDIO_VERSION, LocalLabelStudio, ensure_label_studio, venv_path
+from backend.redis_conn import socket_path
 
 __all__ = ["add_parser", "main", "run"]
 
@@ -87,9 +92,12 @@ class Backend:
     def __init__(self, folder: Path, port: int, ls: LocalLabelStudio) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = folder / "backend.log"
-        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        self.redis_socket = socket_path(folder / "backend")
+        # Its own Redis, models and Label Studio under the demo folder, and no basic auth (the
+        # project's connection has none), whatever the shell's environment says.
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("REDIS_URL", "MODEL_DIR", "BASIC_AUTH_USER", "BASIC_AUTH_PASS")}
         env.update(DATA_DIR=str(folder / "backend"), LABEL_STUDIO_URL=ls.url, LABEL_STUDIO_API_KEY=ls.token)
-        env.pop("MODEL_DIR", None)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -101,8 +109,6 @@ class Backend:
         return None if code is None else f"the backend exited (code {code}); see {self.log_path}"
 
     def wait_healthy(self, timeout: float = BACKEND_START_TIMEOUT) -> None:
-        import httpx
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.problem():
@@ -115,7 +121,7 @@ class Backend:
                             f"see {self.log_path}")
 
     def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM ``serve`` (it stops gunicorn, the worker and Redis), then kill what lingers."""
+        """SIGTERM ``serve`` (it stops gunicorn, the worker and Redis), then stop what lingers."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -125,10 +131,14 @@ class Backend:
                 self.process.wait()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
+        # The embedded Redis runs in its own session; a killed ``serve`` cannot stop it. It
+        # belongs to this demo folder alone, so shutting it down (with a save) is safe.
+        with contextlib.suppress(redis.RedisError, OSError):
+            redis.Redis(unix_socket_path=str(self.redis_socket), socket_connect_timeout=1).shutdown(save=True)
 
 
 def _ensure_installed() -> Path:
-    if not is_usable(venv_path()):
+    if not (venv_path() / "bin" / "label-studio").exists():
         _say(f"installing Label Studio {LABEL_STUDIO_VERSION} into {venv_path()} (once; a few minutes)")
     return ensure_label_studio()
 
@@ -171,9 +181,9 @@ def _prepare(ls: LocalLabelStudio, backend: Backend, data: DemoData, args: argpa
         _say(f'project "{title}" (id {project}): ' + (f"imported {imported} texts" if imported else "reused"))
         api.ensure_backend(project, backend.url)
         _say("backend connected" + ("" if args.no_wait else "; waiting until every task has its score ..."))
-        view = None
         if not args.no_wait:
-            view = api.wait_ready(project, READY_TIMEOUT, backend.problem).queue_view
+            api.wait_ready(project, READY_TIMEOUT, backend.problem)
+        view = api.queue_view(project)
     url = f"{ls.url}/projects/{project}/data" + (f"?tab={view}" if view else "")
     _say(f"ready in {time.monotonic() - started:.1f} s: open {url}")
     _say(f"  login: {ls.username}  password: {ls.password}")
@@ -182,6 +192,7 @@ def _prepare(ls: LocalLabelStudio, backend: Backend, data: DemoData, args: argpa
 
 def run(args: argparse.Namespace) -> int:
     """The whole demo; 0 after a clean Ctrl-C, 1 when a child died, 2 on a problem to fix."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the readiness polls would flood the terminal
     started = time.monotonic()
     folder = Path(args.dir).expanduser().resolve()
     signal.signal(signal.SIGTERM, _raise_stop)

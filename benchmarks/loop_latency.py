@@ -17,12 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 import redis
 
@@ -50,7 +52,7 @@ def _sizes(raw: str) -> tuple[int, ...]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=_sizes, default=(1000, 10000), help="unlabeled pool sizes")
-    parser.add_argument("--repeats", type=int, default=3, help="milestones timed per pool size")
+    parser.add_argument("--repeats", type=int, default=2, help="milestones timed per pool size")
     parser.add_argument("--every", type=int, default=20, help="RETRAIN_EVERY: labels per milestone")
     parser.add_argument("--seed-labels", type=int, default=200, help="tasks imported already labeled")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for one milestone")
@@ -185,8 +187,14 @@ def command_line(argv: Sequence[str] | None, secret: str) -> str:
     return " ".join([f"{shown} -m benchmarks.loop_latency", *masked])
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """Leave through the context managers, so every server this run started is stopped."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     load_start = os.getloadavg()
     throughput: list[Throughput] = []
     if not args.skip_throughput:

@@ -87,6 +87,8 @@ def profile_rescore(conn: redis.Redis, ls_url: str, token: str, project: int, en
         n = len(tasks)
         _time(steps, "read the unlabeled pool, one page", lambda: list(client.iter_tasks(
             project, labeled=False, page_size=max(n, 1) + 1)), f"{n:,} tasks")
+        _time(steps, f"read the unlabeled pool's ids only (no data), pages of {page}", lambda: list(
+            client.iter_tasks(project, labeled=False, page_size=page, include=["id"])))
         _time(steps, f"read the labeled tasks (the retrain's read), pages of {page}",
               lambda: list(client.iter_tasks(project, labeled=True, page_size=page)))
         counts = _time(steps, "featurize", lambda: featurize(task_texts(tasks, schema, settings.max_text_chars)))

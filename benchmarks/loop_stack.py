@@ -6,6 +6,7 @@ only what it started, so a failed run leaves no server behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -93,16 +94,19 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 90.0) ->
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def _stop(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    """SIGTERM the process group started for ``proc`` (a worker forks work horses), then SIGKILL."""
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=timeout)
+def _stop(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """SIGTERM the process group started for ``proc``, twice, then SIGKILL.
+
+    An RQ worker waits for its running job on the first SIGTERM and kills the job's work horse
+    on the second, so a benchmark stopped mid-rescore leaves no job behind.
+    """
+    for sig, wait in ((signal.SIGTERM, 2.0), (signal.SIGTERM, timeout), (signal.SIGKILL, timeout)):
+        if proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=wait)
 
 
 @contextmanager

@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
+        page = browser.new_page(viewport={"width": VIEWPORT["width"], "height": VIEWPORT["height"]})
         url, token, project = login["url"], login["token"], login["project"]
         view = show_queue_columns(url, token, project)
         try:

@@ -132,6 +132,11 @@ STRATEGIES: dict[str, Strategy] = {
         "margin with guards: 10% random picks, class balance, diverse cold start",
         batch(_margin, top_k, GUARDED), per_task=False,
     ),
+    "density_margin_explore": Strategy(
+        "density_margin_explore",
+        "margin times similarity to the pool's main groups, with the guards of margin_explore",
+        batch(weighted(_margin), top_k, GUARDED), per_task=False,
+    ),
     "cluster_margin_explore": Strategy(
         "cluster_margin_explore",
         "clustered margin with guards: 10% random picks, class balance, diverse cold start",

@@ -91,6 +91,15 @@ def test_a_working_setup_passes_every_check(live: Live, monkeypatch: pytest.Monk
     assert not lines_of(out, "FAIL")
 
 
+def test_container_health_checks_pass(live: Live, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """What the compose file's health checks run: the backend alone; a worker on this host."""
+    code, out = run_check(live, monkeypatch, capsys, "--only", "backend")
+    assert code == 0 and len(lines_of(out, "PASS")) == 1, out
+    code, out = run_check(live, monkeypatch, capsys, "--only", "worker", "--this-host")
+    assert code == 0 and "RQ worker" in out, out
+
+
 def test_a_personal_access_token_passes(live: Live, monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     pat = live.label_studio.personal_access_token()

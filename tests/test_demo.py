@@ -23,17 +23,82 @@ from typing import Any
 import pytest
 import redis
 
+from backend import demo_data
+from backend.demo import choose_port
+from backend.demo_data import DemoDataError, load_demo_data
 from backend.redis_conn import socket_path
+from backend.schema import parse_label_config
 from tests.conftest import ROOT, free_port
 from tests.ls_fixtures import choices_result, read_trec6
 from tests.lsapi import LsApi, wait_until
 
-pytestmark = pytest.mark.slow
 LIMIT = 300
 READY = re.compile(r"ready in ([\d.]+) s: open (\S+)")
 #: Label Studio's first start (database migrations) plus the cold start, on a loaded machine.
 READY_TIMEOUT = 900.0
 
+
+# -- what the demo imports (fast) --------------------------------------------------------------
+
+def test_default_data_is_trec_with_the_repository_config() -> None:
+    data = load_demo_data(None, limit=50)
+    assert data.name == "trec6" and len(data.texts) == 50
+    assert data.label_config == (ROOT / "label_config.xml").read_text()
+    assert data.tasks()[0] == {"data": {"text": data.texts[0]}}
+
+
+def test_without_the_shared_data_a_bundled_sample_and_the_embedded_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(demo_data, "DEFAULT_DATA", Path("/nonexistent/trec6.csv"))
+    monkeypatch.setattr(demo_data, "REPO_ROOT", Path("/nonexistent"))
+    data = load_demo_data(None, limit=3000)
+    assert 300 <= len(data.texts) < 3000 and len(set(data.texts)) == len(data.texts)
+    embedded = parse_label_config(data.label_config)
+    assert embedded == parse_label_config((ROOT / "label_config.xml").read_text())
+
+
+def test_a_users_csv_brings_its_classes(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_text("body,topic\nGreat phone,tech\nLovely soup,food\n,food\nFast laptop,tech\n")
+    data = load_demo_data(path, text_column="body", label_column="topic")
+    assert data.texts == ("Great phone", "Lovely soup", "Fast laptop") and data.name == "reviews"
+    schema = parse_label_config(data.label_config)
+    assert schema.labels == ("food", "tech") and not schema.multilabel and schema.value_key == "text"
+
+
+def test_a_users_json_with_named_labels(tmp_path: Path) -> None:
+    path = tmp_path / "texts.json"
+    path.write_text(json.dumps([{"data": {"text": f"text {i}"}} for i in range(5)]))
+    data = load_demo_data(path, labels="yes, no", limit=3)
+    assert data.texts == ("text 0", "text 1", "text 2")
+    assert parse_label_config(data.label_config).labels == ("yes", "no")
+
+
+@pytest.mark.parametrize(("content", "options", "message"), [
+    ("body\nhello\n", {}, "--text-column"),
+    ("text\nhello\n", {}, "--labels A,B,C"),
+    ("text,label\nhello,a\nbye,a\n", {}, "2 to 100 classes"),
+    ("text,label\nhello,a\n", {"limit": 0}, "--limit"),
+])
+def test_unusable_data_says_what_to_pass(tmp_path: Path, content: str, options: dict[str, Any], message: str) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text(content)
+    with pytest.raises(DemoDataError, match=re.escape(message)):
+        load_demo_data(path, **options)
+
+
+def test_ports_prefer_the_given_then_the_remembered_then_the_default() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        assert choose_port(1234, taken, taken) == 1234
+        spare = free_port()
+        assert choose_port(None, spare, taken) == spare
+        assert choose_port(None, taken, spare) == spare
+        assert choose_port(None, None, taken) not in (taken, 0)
+
+
+# -- the demo end to end (slow: its own Label Studio) --------------------------------------------
 
 @dataclass
 class Demo:
@@ -114,6 +179,7 @@ def processes_mentioning(text: str) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_the_project_is_connected_and_scored(demo: Demo) -> None:
     match = demo.wait_for(READY, 1)
     assert float(match.group(1)) > 0
@@ -134,6 +200,7 @@ def test_the_project_is_connected_and_scored(demo: Demo) -> None:
     assert [v["data"]["title"] for v in views].count("Active learning queue") == 1
 
 
+@pytest.mark.slow
 def test_after_a_few_labels_the_least_confident_task_comes_first(demo: Demo) -> None:
     ls, project = demo.api, demo.state["project"]
     gold = dict(zip(*read_trec6(LIMIT), strict=True))
@@ -157,6 +224,7 @@ def test_after_a_few_labels_the_least_confident_task_comes_first(demo: Demo) -> 
     assert scores[0] < scores[-1]
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_everything(demo: Demo) -> None:
     assert listening(demo.ls_port) and listening(demo.backend_port)
     redis_socket = socket_path(demo.folder / "backend")
@@ -170,6 +238,7 @@ def test_ctrl_c_stops_everything(demo: Demo) -> None:
         redis.Redis(unix_socket_path=str(redis_socket), socket_connect_timeout=1).ping()
 
 
+@pytest.mark.slow
 def test_a_second_run_reuses_the_project(demo: Demo) -> None:
     assert demo.process.poll() is not None, "runs after the Ctrl-C test"
     before = demo.state["project"]
