@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Set up and run ls-active on a machine with only Python 3.11+.
 
-    python3 run.py serve   # the backend on http://127.0.0.1:9090 with its embedded Redis and a worker
+    python3 run.py demo    # Label Studio + ls-active + a connected, scored project, in one command
     python3 run.py test    # lint, type-check and the whole test suite (installs what it needs)
+    python3 run.py serve   # only the backend (web + worker + embedded Redis) on 127.0.0.1:9090
 
 Everything goes into ./.venv (re-installed when pyproject.toml changes); the tests also
 install Label Studio 1.23.2 once into ~/.cache/ls-active (override: LS_ACTIVE_CACHE).
@@ -67,7 +68,7 @@ def cmd_test(extra: list[str]) -> int:
 
 
 def main() -> int:
-    command, *extra = sys.argv[1:] or ["serve"]
+    command, *extra = sys.argv[1:] or ["demo"]
     ensure_venv()
     if command == "test":
         return cmd_test(extra)

@@ -149,7 +149,7 @@ def _is_jwt(token: str) -> bool:
     return token.count(".") == 2 and token.startswith("ey")
 
 
-def label_studio_session(url: str, token: str) -> tuple[httpx.Client | None, Result]:
+def label_studio_client(url: str, token: str) -> tuple[httpx.Client | None, Result]:
     """A client authenticated as Label Studio accepts ``token``, or the failure saying why."""
     name = "Label Studio token"
     if not url or not token:
@@ -285,7 +285,7 @@ def collect(args: argparse.Namespace, settings: Settings) -> list[Result]:
     client = None
     if parts & {"label-studio", "project"}:
         ls_url = (args.ls_url or settings.label_studio_url).rstrip("/")
-        client, ls_result = label_studio_session(ls_url, args.token or settings.label_studio_api_key)
+        client, ls_result = label_studio_client(ls_url, args.token or settings.label_studio_api_key)
         results.append(ls_result)
     if "project" in parts and args.project is not None:
         results.extend(_project_checks(client, args.project, backend_url))

@@ -132,9 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a project's model from Label Studio now")
     t.add_argument("--project", type=int, required=True, help="Label Studio project id")
     t.add_argument("--rescore", action="store_true", help="also push fresh scores for the unlabeled pool")
-    from backend import simulate
+    from backend import check, demo, simulate
 
     simulate.add_parser(sub)
+    demo.add_parser(sub)
+    check.add_parser(sub)
     return parser
 
 

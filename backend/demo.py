@@ -87,7 +87,7 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 
 class Backend:
-    """``ls-active serve`` as a child process in its own session, its output in a log file."""
+    """``ls-active serve`` as a child process in its own process group, its output in a log file."""
 
     def __init__(self, folder: Path, port: int, ls: LocalLabelStudio) -> None:
         self.url = f"http://127.0.0.1:{port}"
@@ -131,7 +131,7 @@ class Backend:
                 self.process.wait()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        # The embedded Redis runs in its own session; a killed ``serve`` cannot stop it. It
+        # The embedded Redis runs in its own process group; a killed ``serve`` cannot stop it. It
         # belongs to this demo folder alone, so shutting it down (with a save) is safe.
         with contextlib.suppress(redis.RedisError, OSError):
             redis.Redis(unix_socket_path=str(self.redis_socket), socket_connect_timeout=1).shutdown(save=True)

@@ -34,7 +34,7 @@ from benchmarks.loop_data import expanded, read_trec6
 from benchmarks.loop_milestone import Milestone, run_milestone, wait_quiet
 from benchmarks.loop_profile import Step, profile_rescore
 from benchmarks.loop_project import LoopProject, LsHttp
-from benchmarks.loop_report import REPO, section, write_section
+from benchmarks.loop_report import REPO, findings, section, write_section
 from benchmarks.loop_stack import Service, backend, label_studio, redis_server
 from benchmarks.loop_throughput import Throughput, measure_throughput
 
@@ -206,7 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     largest = max([largest, *([] if args.skip_throughput else [n + args.throughput_labels
                                                                for n in args.throughput_sizes])])
     notes = [*machine(load_start), *loop.notes, *method_notes(args, largest > n_trec)]
-    text = section(command_line(argv, args.ls_token), notes, loop.milestones, throughput, loop.profile, [])
+    text = section(command_line(argv, args.ls_token), notes, loop.milestones, throughput, loop.profile,
+                   findings(loop.milestones, loop.profile))
     print(text)
     if args.write:
         write_section(text)

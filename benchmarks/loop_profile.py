@@ -1,7 +1,7 @@
 """Where a rescore's time goes: each of its steps timed alone against the real project.
 
 Runs after the milestones, when no job runs, with the backend's own client and functions:
-reading the unlabeled pool (at the configured page size and in one page), scoring, each call of
+reading the unlabeled pool (with its texts, and its ids alone), scoring, each call of
 the push, saving the scores in Redis, and the start-up every RQ job pays (the worker forks a
 fresh work horse per job, which imports the job module).
 """
@@ -47,15 +47,18 @@ _HORSE_IMPORT = (
 
 @dataclass(frozen=True)
 class Step:
+    """Wall-clock seconds of one step, and the CPU seconds this process spent in it (client side)."""
+
     name: str
     seconds: float
     note: str = ""
+    cpu: float = float("nan")
 
 
 def _time(steps: list[Step], name: str, call: Callable[[], T], note: str = "") -> T:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     out = call()
-    steps.append(Step(name, time.perf_counter() - start, note))
+    steps.append(Step(name, time.perf_counter() - start, note, time.process_time() - cpu))
     return out
 
 
@@ -84,9 +87,6 @@ def profile_rescore(conn: redis.Redis, ls_url: str, token: str, project: int, en
         page = settings.page_size
         tasks = _time(steps, f"read the unlabeled pool, pages of {page}",
                       lambda: list(client.iter_tasks(project, labeled=False, page_size=page)))
-        n = len(tasks)
-        _time(steps, "read the unlabeled pool, one page", lambda: list(client.iter_tasks(
-            project, labeled=False, page_size=max(n, 1) + 1)), f"{n:,} tasks")
         _time(steps, f"read the unlabeled pool's ids only (no data), pages of {page}", lambda: list(
             client.iter_tasks(project, labeled=False, page_size=page, include=["id"])))
         _time(steps, f"read the labeled tasks (the retrain's read), pages of {page}",
@@ -112,6 +112,9 @@ def _push_steps(steps: list[Step], client: LabelStudioClient, project: int, vers
     _time(steps, "push: list the prediction versions", lambda: client.list_prediction_versions(project))
     _time(steps, "push: import the predictions", lambda: client.import_predictions(project, preds),
           f"{len(preds):,} in requests of up to {MAX_PREDICTIONS_PER_REQUEST:,}")
+    few = [{**p, "model_version": f"{PROFILE_VERSION}-few"} for p in preds[:10]]
+    _time(steps, "push: import 10 predictions", lambda: client.import_predictions(project, few),
+          "the fixed cost of one import request: Label Studio recounts every task of the project")
     if len(preds) > MAX_PREDICTIONS_PER_REQUEST:
         again = [{**p, "model_version": f"{PROFILE_VERSION}-one-request"} for p in preds]
         try:

@@ -97,8 +97,8 @@ def throughput_table(rows: Sequence[Throughput]) -> list[str]:
 
 
 def profile_table(steps: Sequence[Step]) -> list[str]:
-    lines = ["| Step | s | Note |", "|---|---:|---|"]
-    lines += [f"| {s.name} | {_s(s.seconds)} | {s.note} |" for s in steps]
+    lines = ["| Step | s | CPU s in the client | Note |", "|---|---:|---:|---|"]
+    lines += [f"| {s.name} | {_s(s.seconds)} | {_s(s.cpu) if s.cpu == s.cpu else ''} | {s.note} |" for s in steps]
     return lines
 
 
@@ -118,6 +118,33 @@ def section(command: str, notes: Sequence[str], milestones: Sequence[Milestone],
     if findings:
         body += ["### Findings", "", *[f"- {f}" for f in findings], ""]
     return "\n".join(body)
+
+
+def findings(milestones: Sequence[Milestone], profile: tuple[int, Sequence[Step]] | None) -> list[str]:
+    """Where the time goes, in numbers from this run (medians over the repeats of the largest pool)."""
+    out: list[str] = []
+    if milestones:
+        size = max(m.size for m in milestones)
+        mine = [m for m in milestones if m.size == size]
+        total = statistics.median(m.total for m in mine)
+        parts = {name: statistics.median(getattr(m, key) for m in mine) for name, key in (
+            ("push", "push"), ("reading the pool", "read"), ("queue/other", "overhead"),
+            ("reading labels", "train_read"), ("scoring", "score"), ("fitting", "train_fit"))}
+        ranked = ", ".join(f"{name} {v:.1f} s ({v / total:.0%})" for name, v in
+                           sorted(parts.items(), key=lambda kv: -kv[1]))
+        out.append(f"{size:,}-task pool: {total:.1f} s from the milestone to fresh scores; {ranked}.")
+    if profile:
+        steps = {s.name: s for s in profile[1]}
+        few = steps.get("push: import 10 predictions")
+        if few is not None:
+            out.append(f"Every import request pays a fixed {few.seconds:.1f} s at {profile[0]:,} tasks, even for 10 "
+                       "predictions: Label Studio 1.23 (no Redis in the open-source edition) recounts the "
+                       "annotations and predictions of every task of the project inside the request.")
+        horse = next((s for s in profile[1] if s.name.startswith("job start-up")), None)
+        if horse is not None:
+            out.append(f"Each job's work horse imports the job module anew: {horse.seconds:.1f} s here, paid twice "
+                       "per milestone (retrain, rescore) and counted in queue/other.")
+    return out
 
 
 def replace_section(document: str, new_section: str) -> str:
