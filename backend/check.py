@@ -332,13 +332,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m backend.check ...``: the same command outside the ``ls-active`` CLI."""
-    parser = argparse.ArgumentParser(prog="ls-active")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    try:
-        args = parser.parse_args(["check", *(sys.argv[1:] if argv is None else argv)])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return int(args.func(args))
+    from backend.cli import run_subcommand
+
+    return run_subcommand("check", argv)
 
 
 if __name__ == "__main__":

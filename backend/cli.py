@@ -157,5 +157,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def run_subcommand(name: str, argv: Sequence[str] | None = None) -> int:
+    """``python -m backend.<name> ...``: one subcommand outside the ``ls-active`` entry point."""
+    try:
+        return main([name, *(sys.argv[1:] if argv is None else argv)])
+    except SystemExit as exc:  # argparse's --help and usage errors
+        return int(exc.code or 0)
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -26,7 +26,7 @@ QUEUE_VIEW_TITLE = "Active learning queue"
 UNCERTAINTY_SAMPLING = "Uncertainty sampling"
 #: Label Studio recounts every task of the project after each bulk prediction import, so
 #: fewer, larger requests are much faster; above this many predictions a call is split.
-MAX_PREDICTIONS_PER_REQUEST = 5000
+MAX_PREDICTIONS_PER_REQUEST = 50_000
 #: Deleting a version is slow (Label Studio deletes row by row): 10,000 took up to ~110 s here.
 DELETE_TIMEOUT = 900
 #: Fields read per annotation: enough to train on and to tell skips from labels.
