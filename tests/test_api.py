@@ -251,8 +251,9 @@ def test_webhook_counts_labels_and_ignores_skips(backend: Backend, redis_conn: r
     created = copy.deepcopy(PAYLOADS["POST /webhook ANNOTATION_CREATED"]["body"])
     skipped = copy.deepcopy(created)
     skipped["annotation"]["was_cancelled"] = True
-    for body in (created, created, skipped, PAYLOADS["POST /webhook ANNOTATION_UPDATED"]["body"],
-                 PAYLOADS["POST /webhook ANNOTATIONS_DELETED"]["body"], PAYLOADS["POST /webhook PROJECT_UPDATED"]["body"]):
+    others = [PAYLOADS[f"POST /webhook {name}"]["body"]
+              for name in ("ANNOTATION_UPDATED", "ANNOTATIONS_DELETED", "PROJECT_UPDATED")]
+    for body in (created, created, skipped, *others):
         assert post(backend, "/webhook", body).status_code == 200
     counters = ProjectState(redis_conn).counters(1)
     assert counters["labels_created"] == 2
