@@ -2,6 +2,13 @@
 
 Public surface: :class:`Pool` (what a strategy sees), :func:`get_strategy` and
 :data:`STRATEGIES` (the registry), and the score convention in :mod:`strategies.scores`.
+
+A strategy is a measure (probabilities to a utility per task: :mod:`~strategies.measures`,
+:mod:`~strategies.committee`, :mod:`~strategies.expected`, :mod:`~strategies.density`), a
+selector (utilities and features to an ordered batch: :mod:`~strategies.selectors`,
+:mod:`~strategies.coreset`, :mod:`~strategies.hybrid`) and guards
+(:mod:`~strategies.guards`, :mod:`~strategies.coldstart`), put together in
+:mod:`~strategies.compose` and named in :mod:`~strategies.registry`.
 """
 
 from strategies._types import Features, FloatArray, IntArray, Pool, as_generator

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from strategies._types import Features, FloatArray, Pool
+from strategies._types import Features, FloatArray, IntArray, Pool
 from strategies.batch import Batch
 from strategies.geometry import as_rows, masked_argmax, products, unit_rows
 from strategies.guards import MIN_PER_CLASS, class_counts
@@ -64,15 +64,20 @@ def typical_diverse(pool: Pool, utility: FloatArray, batch: Batch, rng: np.rando
     task; each later one is typical *and* far from everything chosen, so a batch covers
     the pool's main groups instead of ten paraphrases of its commonest question.
     """
+    t = np.nan_to_num(np.asarray(utility, dtype=np.float64), nan=0.0)
+
+    def criterion(d2: FloatArray, rows: IntArray) -> FloatArray:
+        return t[rows] * np.sqrt(d2)
+
     nearest = centres_so_far(pool, batch, rng)
     tiebreak = rng.random(pool.n_samples)
-    t = np.nan_to_num(np.asarray(utility, dtype=np.float64), nan=0.0)
     while not batch.full:
-        spread = np.isinf(nearest.dist2).all()
-        criterion = t if spread else t * np.sqrt(nearest.dist2)
-        i = masked_argmax(criterion, batch.available, tiebreak)
+        if nearest.has_centres:
+            i = nearest.farthest(batch.available, criterion, tiebreak)
+        else:
+            i = masked_argmax(t, batch.available, tiebreak)
         if i < 0:
             return
         batch.take(i)
         nearest.add(i)
-    batch.tail = t if np.isinf(nearest.dist2).all() else t * np.sqrt(nearest.dist2)
+    batch.tail = criterion(nearest.settle(), np.arange(pool.n_samples)) if nearest.has_centres else t

@@ -2,9 +2,8 @@
 
 Each pick is the available task farthest from every labeled task and every earlier
 pick, which covers the pool with as few "balls" as possible. Distances to the nearest
-centre are kept in one vector and updated with one matrix-vector product per pick
-(:class:`~strategies.geometry.NearestCentre`), so a batch of ``b`` from ``n`` rows
-costs ``O(b * nnz)`` time and ``O(n)`` memory, dense or sparse.
+centre live in one vector (:class:`~strategies.nearest.NearestCentre`): memory is
+``O(n)``, and each pick refreshes only the rows that could be the farthest.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ import numpy as np
 from strategies._types import FloatArray, Pool
 from strategies.batch import Batch
 from strategies.geometry import masked_argmax
+from strategies.nearest import distance
 from strategies.selectors import centres_so_far
 
 
@@ -27,10 +27,12 @@ def k_center(pool: Pool, utility: FloatArray, batch: Batch, rng: np.random.Gener
     tiebreak = rng.random(pool.n_samples)
     u = np.nan_to_num(np.asarray(utility, dtype=np.float64), nan=0.0)
     while not batch.full:
-        no_centre = bool(np.isinf(nearest.dist2).all())
-        i = masked_argmax(u if no_centre else nearest.dist2, batch.available, tiebreak)
+        if nearest.has_centres:
+            i = nearest.farthest(batch.available, distance, tiebreak)
+        else:
+            i = masked_argmax(u, batch.available, tiebreak)
         if i < 0:
             return
         batch.take(i)
         nearest.add(i)
-    batch.tail = nearest.dist2
+    batch.tail = nearest.settle()

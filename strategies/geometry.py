@@ -18,9 +18,6 @@ from strategies._types import BoolArray, Features, FloatArray, IntArray
 
 #: Largest block (rows x centres) of products held in memory at once.
 CHUNK_CELLS = 4_000_000
-#: Labeled rows used as existing centres; above this a random subset stands in for them,
-#: which bounds the first pass at pool x MAX_CENTRES products.
-MAX_CENTRES = 2000
 
 
 def _finite_dense(x: Any) -> Any:
@@ -100,61 +97,26 @@ def products(x: Any, y: Any) -> FloatArray:
     return np.asarray(out.toarray() if sp.issparse(out) else out, dtype=np.float64)
 
 
-def _min_sq_dist(x: Any, x_sq: FloatArray, centres: Any) -> FloatArray:
+def min_sq_dist(x: Any, x_sq: FloatArray, centres: Any) -> FloatArray:
+    """``min_c ||x - c||^2`` per row as ``||x||^2 + min_c (||c||^2 - 2 x·c)``, block by block.
+
+    The row norm is added after the minimum, and each block stays in the pool's dtype,
+    so the only pass over a block is the product itself plus one fused update.
+    """
     c_sq = row_sq_norms(centres)
     best = np.full(x.shape[0], np.inf)
     step_c = max(1, min(centres.shape[0], 1024))
     step_r = max(1, CHUNK_CELLS // step_c)
     for c0 in range(0, centres.shape[0], step_c):
-        block = centres[c0 : c0 + step_c]
+        block_c = centres[c0 : c0 + step_c]
+        offset = c_sq[c0 : c0 + step_c].astype(x.dtype)
         for r0 in range(0, x.shape[0], step_r):
-            d2 = x_sq[r0 : r0 + step_r, None] - 2.0 * products(x[r0 : r0 + step_r], block)
-            d2 += c_sq[None, c0 : c0 + step_c]
-            np.minimum(best[r0 : r0 + step_r], d2.min(axis=1), out=best[r0 : r0 + step_r])
-    return np.maximum(best, 0.0)
-
-
-class NearestCentre:
-    """Squared distance from every pool row to its nearest centre, one new centre at a time.
-
-    Adding a centre costs one matrix-vector product over the pool; memory is O(pool).
-    Without any centre every distance is ``inf``.
-    """
-
-    def __init__(
-        self,
-        features: Features,
-        centres: Features | None = None,
-        rng: np.random.Generator | None = None,
-    ) -> None:
-        self.x = as_rows(features)
-        self.sq = row_sq_norms(self.x)
-        self.dist2 = np.full(self.x.shape[0], np.inf)
-        self._buffer = np.zeros(self.x.shape[1], dtype=self.x.dtype) if sp.issparse(self.x) else None
-        if centres is not None and centres.shape[0] > 0:
-            c = like(centres, self.x)
-            if c.shape[0] > MAX_CENTRES:
-                keep = (rng or np.random.default_rng(0)).choice(c.shape[0], MAX_CENTRES, replace=False)
-                c = c[np.sort(keep)]
-            self.dist2 = _min_sq_dist(self.x, self.sq, c)
-
-    def dots(self, i: int) -> FloatArray:
-        """Inner products of pool row ``i`` with every pool row."""
-        if self._buffer is None:
-            return np.asarray(self.x @ self.x[i], dtype=np.float64)
-        lo, hi = self.x.indptr[i], self.x.indptr[i + 1]
-        cols = self.x.indices[lo:hi]
-        self._buffer[cols] = self.x.data[lo:hi]
-        out = np.asarray(self.x @ self._buffer, dtype=np.float64)
-        self._buffer[cols] = 0.0
-        return out
-
-    def add(self, i: int) -> FloatArray:
-        """Make pool row ``i`` a centre; returns its squared distances to every row."""
-        d2 = np.maximum(self.sq - 2.0 * self.dots(i) + self.sq[i], 0.0)
-        d2[i] = 0.0
-        np.minimum(self.dist2, d2, out=self.dist2)
-        return d2
+            prod = x[r0 : r0 + step_r] @ block_c.T
+            prod = prod.toarray() if sp.issparse(prod) else np.asarray(prod)
+            prod *= -2.0
+            prod += offset[None, :]
+            np.minimum(best[r0 : r0 + step_r], prod.min(axis=1), out=best[r0 : r0 + step_r])
+    return np.maximum(best + x_sq, 0.0)
 
 
 def masked_argmax(values: FloatArray, allowed: BoolArray, tiebreak: FloatArray) -> int:

@@ -21,8 +21,9 @@ from sklearn.exceptions import ConvergenceWarning
 from strategies._threads import one_thread
 from strategies._types import FloatArray, IntArray, Pool, child_seed
 from strategies.batch import Batch, Selector, rest_order
-from strategies.geometry import NearestCentre, as_rows, compact_columns, masked_argmax, unit_rows
+from strategies.geometry import as_rows, compact_columns, masked_argmax, unit_rows
 from strategies.measures import distribution
+from strategies.nearest import NearestCentre
 from strategies.selectors import top_k
 
 

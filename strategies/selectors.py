@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from strategies._types import FloatArray, Pool
+from strategies._types import FloatArray, IntArray, Pool
 from strategies.batch import Batch, rest_order
-from strategies.geometry import NearestCentre, masked_argmax
+from strategies.nearest import NearestCentre
 
 
 def top_k(pool: Pool, utility: FloatArray, batch: Batch, rng: np.random.Generator) -> None:
@@ -43,16 +43,17 @@ def ranked_batch(pool: Pool, utility: FloatArray, batch: Batch, rng: np.random.G
     """
     n_labeled = 0 if pool.labeled_features is None else int(pool.labeled_features.shape[0])
     alpha = pool.n_samples / (pool.n_samples + n_labeled)
+    u = np.nan_to_num(np.asarray(utility, dtype=np.float64), nan=0.0)
+
+    def criterion(d2: FloatArray, rows: IntArray) -> FloatArray:
+        return alpha * (1.0 - 1.0 / (1.0 + np.sqrt(d2))) + (1.0 - alpha) * u[rows]
+
     nearest = centres_so_far(pool, batch, rng)
     tiebreak = rng.random(pool.n_samples)
-    u = np.nan_to_num(np.asarray(utility, dtype=np.float64), nan=0.0)
-    score = u
     while not batch.full:
-        similarity = 1.0 / (1.0 + np.sqrt(nearest.dist2))
-        score = alpha * (1.0 - similarity) + (1.0 - alpha) * u
-        i = masked_argmax(score, batch.available, tiebreak)
+        i = nearest.farthest(batch.available, criterion, tiebreak)
         if i < 0:
             return
         batch.take(i)
         nearest.add(i)
-    batch.tail = alpha * (1.0 - 1.0 / (1.0 + np.sqrt(nearest.dist2))) + (1.0 - alpha) * u
+    batch.tail = criterion(nearest.settle(), np.arange(pool.n_samples))

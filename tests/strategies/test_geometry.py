@@ -1,4 +1,4 @@
-"""Nearest-centre distances without a pool-by-pool matrix, dense and sparse alike."""
+"""Row geometry without a pool-by-pool matrix, dense and sparse alike."""
 
 from __future__ import annotations
 
@@ -7,50 +7,47 @@ import pytest
 import scipy.sparse as sp
 
 from strategies import geometry
-from strategies.geometry import NearestCentre, compact_columns, like, masked_argmax
+from strategies.geometry import (
+    as_rows,
+    compact_columns,
+    like,
+    masked_argmax,
+    min_sq_dist,
+    row_sq_norms,
+    unit_rows,
+)
 
 
-def _brute(x: np.ndarray, c: np.ndarray) -> np.ndarray:
+def brute(x: np.ndarray, c: np.ndarray) -> np.ndarray:
     return ((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=2).min(axis=1)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
-def test_distances_to_labeled_rows_match_brute_force(sparse: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_min_distances_match_brute_force_in_small_blocks(
+    sparse: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(geometry, "CHUNK_CELLS", 7)  # force many small blocks
     rng = np.random.default_rng(0)
     x = rng.random((30, 8)) * (rng.random((30, 8)) < 0.4)
     c = rng.random((5, 8))
-    nearest = NearestCentre(sp.csr_matrix(x) if sparse else x, sp.csr_matrix(c) if sparse else c)
-    assert np.allclose(nearest.dist2, _brute(x, c))
-
-
-@pytest.mark.parametrize("sparse", [False, True])
-def test_adding_a_centre_updates_every_distance(sparse: bool) -> None:
-    rng = np.random.default_rng(1)
-    x = rng.random((25, 6))
-    nearest = NearestCentre(sp.csr_matrix(x) if sparse else x)
-    assert np.isinf(nearest.dist2).all()
-    nearest.add(3)
-    nearest.add(10)
-    assert np.allclose(nearest.dist2, _brute(x, x[[3, 10]]))
-    assert nearest.dist2[3] == 0.0
+    rows = as_rows(sp.csr_matrix(x) if sparse else x)
+    centres = like(sp.csr_matrix(c) if sparse else c, rows)
+    assert np.allclose(min_sq_dist(rows, row_sq_norms(rows), centres), brute(x, c))
 
 
 def test_float32_stays_float32() -> None:
-    nearest = NearestCentre(np.ones((4, 3), dtype=np.float32))
-    assert nearest.x.dtype == np.float32
-
-
-def test_many_labeled_rows_are_subsampled(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(geometry, "MAX_CENTRES", 3)
-    x = np.arange(10.0)[:, None]
-    nearest = NearestCentre(x, x, np.random.default_rng(0))
-    assert (nearest.dist2 == 0).sum() == 3
+    assert as_rows(np.ones((4, 3), dtype=np.float32)).dtype == np.float32
+    assert as_rows(np.ones((4, 3), dtype=np.int64)).dtype == np.float64
 
 
 def test_labeled_rows_with_other_columns_are_refused() -> None:
     with pytest.raises(ValueError, match="columns"):
-        NearestCentre(np.ones((3, 4)), np.ones((2, 5)))
+        like(np.ones((2, 5)), as_rows(np.ones((3, 4))))
+
+
+def test_features_must_be_a_matrix() -> None:
+    with pytest.raises(ValueError, match="2-d"):
+        as_rows(np.ones(3))
 
 
 def test_dense_labeled_rows_join_a_sparse_pool() -> None:
@@ -58,11 +55,17 @@ def test_dense_labeled_rows_join_a_sparse_pool() -> None:
     assert sp.issparse(like(np.eye(3)[:1], pool))
 
 
+def test_unit_rows_keep_zero_rows() -> None:
+    for x in (np.array([[3.0, 4.0], [0.0, 0.0]]), sp.csr_matrix([[3.0, 4.0], [0.0, 0.0]])):
+        unit = unit_rows(as_rows(x))
+        assert np.allclose(row_sq_norms(unit), [1.0, 0.0])
+
+
 def test_compact_columns_keeps_distances() -> None:
     x = sp.csr_matrix(np.array([[0, 1.0, 0, 0, 2], [0, 0, 0, 0, 1], [0, 3.0, 0, 0, 0]]))
     small = compact_columns(x)
     assert small.shape == (3, 2)
-    assert np.allclose(_brute(x.toarray(), x.toarray()[:1]), _brute(small.toarray(), small.toarray()[:1]))
+    assert np.allclose(brute(x.toarray(), x.toarray()[:1]), brute(small.toarray(), small.toarray()[:1]))
 
 
 def test_masked_argmax_skips_masked_and_breaks_ties() -> None:
@@ -74,8 +77,6 @@ def test_masked_argmax_skips_masked_and_breaks_ties() -> None:
 
 
 def test_non_finite_input_is_cleaned_on_a_copy() -> None:
-    from strategies.geometry import as_rows
-
     dense = np.array([[np.nan, 1.0], [np.inf, 2.0]], dtype=np.float32)
     assert np.array_equal(as_rows(dense), [[0.0, 1.0], [0.0, 2.0]])
     assert np.isnan(dense[0, 0])  # the caller's matrix is untouched
@@ -86,12 +87,10 @@ def test_non_finite_input_is_cleaned_on_a_copy() -> None:
 
 def test_duplicate_sparse_entries_are_summed() -> None:
     x = sp.csr_matrix((np.array([1.0, 2.0]), np.array([3, 3]), np.array([0, 2])), shape=(1, 5))
-    nearest = NearestCentre(x)
-    assert nearest.dots(0)[0] == pytest.approx(9.0)
+    assert row_sq_norms(as_rows(x))[0] == pytest.approx(9.0)
+    assert x.data.size == 2  # on a copy
 
 
 def test_pool_with_large_finite_values_is_kept() -> None:
-    from strategies.geometry import as_rows
-
     x = np.full((2, 2), 1e30)
     assert as_rows(x)[0, 0] == 1e30

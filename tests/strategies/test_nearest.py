@@ -1,0 +1,103 @@
+"""Lazy nearest-centre distances: the same picks as the eager greedy algorithm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from strategies import nearest as nearest_module
+from strategies.nearest import NearestCentre, distance
+
+
+def _brute(x: np.ndarray, c: np.ndarray) -> np.ndarray:
+    return ((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=2).min(axis=1)
+
+
+def _eager_k_center(x: np.ndarray, labeled: np.ndarray, k: int) -> list[int]:
+    """The textbook greedy with a full update after every pick."""
+    d2 = _brute(x, labeled)
+    picks = []
+    for _ in range(k):
+        i = int(np.argmax(d2))
+        picks.append(i)
+        d2 = np.minimum(d2, ((x - x[i]) ** 2).sum(axis=1))
+    return picks
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_distances_to_labeled_rows_match_brute_force(sparse: bool) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.random((30, 8)) * (rng.random((30, 8)) < 0.4)
+    c = rng.random((5, 8))
+    near = NearestCentre(sp.csr_matrix(x) if sparse else x, sp.csr_matrix(c) if sparse else c)
+    assert np.allclose(near.dist2, _brute(x, c))
+    assert near.has_centres
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_settle_brings_every_row_up_to_date(sparse: bool) -> None:
+    x = np.random.default_rng(1).random((25, 6))
+    near = NearestCentre(sp.csr_matrix(x) if sparse else x)
+    assert np.isinf(near.dist2).all() and not near.has_centres
+    near.add(3)
+    near.add(10)
+    assert np.allclose(near.settle(), _brute(x, x[[3, 10]]))
+    assert near.dist2[3] == 0.0
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("sparse", [False, True])
+def test_lazy_picks_equal_eager_picks(seed: int, sparse: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nearest_module, "FIRST_BLOCK", 4)  # force several refresh rounds
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((300, 10))
+    labeled = rng.standard_normal((7, 10))
+    near = NearestCentre(sp.csr_matrix(x) if sparse else x, sp.csr_matrix(labeled) if sparse else labeled)
+    allowed = np.ones(300, dtype=bool)
+    picks = []
+    for _ in range(15):
+        i = near.farthest(allowed, distance, np.zeros(300))
+        picks.append(i)
+        allowed[i] = False
+        near.add(i)
+    assert picks == _eager_k_center(x, labeled, 15)
+    assert np.allclose(near.settle(), _brute(x, np.vstack([labeled, x[picks]])))
+
+
+def test_most_rows_stay_untouched_between_picks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The point of laziness: a pick refreshes a block, not the pool."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5000, 16))
+    near = NearestCentre(x, x[:3])
+    allowed = np.ones(5000, dtype=bool)
+    touched = []
+    original = near.refresh
+
+    def counting(rows: np.ndarray) -> None:
+        touched.append(rows.size)
+        original(rows)
+
+    monkeypatch.setattr(near, "refresh", counting)
+    for _ in range(20):
+        i = near.farthest(allowed, distance, np.zeros(5000))
+        allowed[i] = False
+        near.add(i)
+    assert np.mean(touched) < 1000
+
+
+def test_many_labeled_rows_are_subsampled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nearest_module, "MAX_CENTRES", 3)
+    x = np.arange(10.0)[:, None]
+    near = NearestCentre(x, x, np.random.default_rng(0))
+    assert (near.dist2 == 0).sum() == 3
+
+
+def test_nothing_allowed_gives_minus_one() -> None:
+    near = NearestCentre(np.eye(3), np.eye(3)[:1])
+    assert near.farthest(np.zeros(3, dtype=bool), distance, np.zeros(3)) == -1
+
+
+def test_sparse_dots_use_the_row() -> None:
+    x = sp.csr_matrix(np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 1.0]]))
+    assert np.allclose(NearestCentre(x).dots(0), [5.0, 2.0])
