@@ -14,7 +14,7 @@ import numpy as np
 
 from strategies._types import Features, FloatArray, IntArray, Pool
 from strategies.batch import Batch
-from strategies.geometry import as_rows, masked_argmax, products, unit_rows
+from strategies.geometry import as_rows, compact_columns, masked_argmax, products, unit_rows
 from strategies.guards import MIN_PER_CLASS, class_counts
 from strategies.scores import score_from_utility
 from strategies.selectors import centres_so_far
@@ -29,7 +29,8 @@ def typicality(features: Features) -> FloatArray:
     n = features.shape[0]
     if n == 0:
         return np.zeros(0)
-    unit = unit_rows(as_rows(features))
+    # only the columns the pool uses matter: a dense centroid of 2^18 hashed columns is slow
+    unit = compact_columns(unit_rows(as_rows(features)))
     centroid = np.asarray(unit.mean(axis=0), dtype=np.float64).reshape(1, -1)
     c_norm = float(np.linalg.norm(centroid))
     if c_norm == 0:
