@@ -85,16 +85,21 @@ def prediction_result(schema: TaskSchema, proba_row: npt.NDArray[np.float64] | N
 
 
 def predictions(schema: TaskSchema, scored: Scored, version: str) -> list[dict[str, Any]]:
-    """One Label Studio prediction per row, in row order."""
-    out = []
-    for i, score in enumerate(scored.scores):
-        row = None if scored.proba is None else scored.proba[i]
-        out.append({
-            "result": prediction_result(schema, row),
-            "score": round(float(score), 6),
-            "model_version": version,
-        })
-    return out
+    """One Label Studio prediction per row, in row order.
+
+    Single-label rows share one result list per class (built once): a pool of 50,000 tasks
+    would otherwise spend a second building identical dictionaries.
+    """
+    scores = [round(s, 6) for s in np.asarray(scored.scores, dtype=np.float64).tolist()]
+    if scored.proba is None:
+        results: list[list[dict[str, Any]]] = [[] for _ in scores]
+    elif schema.multilabel:
+        results = [prediction_result(schema, row) for row in scored.proba]
+    else:
+        one_hot = np.eye(len(schema.labels))
+        by_label = [prediction_result(schema, one_hot[j]) for j in range(len(schema.labels))]
+        results = [by_label[j] for j in scored.proba.argmax(axis=1).tolist()]
+    return [{"result": r, "score": s, "model_version": version} for r, s in zip(results, scores, strict=True)]
 
 
 def predict_tasks(

@@ -91,6 +91,7 @@ def _release_dead_scheduler_locks(conn: redis.Redis, queue_names: list[str]) -> 
 
 def run_worker(settings: Settings, burst: bool = False) -> bool:
     """Work on the training and scoring queues until stopped (or until empty with ``burst``)."""
+    import backend.jobs  # noqa: F401 - loaded once here, every forked job inherits it
     from backend.redis_conn import connect
 
     conn = connect(settings)
