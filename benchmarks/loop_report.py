@@ -7,6 +7,7 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
+from backend.ls_client import MAX_PREDICTIONS_PER_REQUEST
 from benchmarks.loop_milestone import Milestone
 from benchmarks.loop_profile import Step
 from benchmarks.loop_throughput import Throughput
@@ -138,8 +139,19 @@ def findings(milestones: Sequence[Milestone], profile: tuple[int, Sequence[Step]
         few = steps.get("push: import 10 predictions")
         if few is not None:
             out.append(f"Every import request pays a fixed {few.seconds:.1f} s at {profile[0]:,} tasks, even for 10 "
-                       "predictions: Label Studio 1.23 (no Redis in the open-source edition) recounts the "
-                       "annotations and predictions of every task of the project inside the request.")
+                       "predictions: Label Studio 1.23 recounts the annotations and predictions of every task of "
+                       "the project inside the request (synchronously: its open-source settings disable Redis).")
+        chunked, single = steps.get("push: import the predictions"), steps.get(
+            "push: import the predictions in ONE request")
+        if chunked is not None and single is not None:
+            out.append(f"Importing the pool's predictions: {chunked.seconds:.1f} s as requests of up to "
+                       f"{MAX_PREDICTIONS_PER_REQUEST:,}, {single.seconds:.1f} s as one request.")
+        texts = next((s for s in profile[1] if s.name.startswith("read the unlabeled pool, pages")), None)
+        ids = next((s for s in profile[1] if s.name.startswith("read the unlabeled pool's ids only")), None)
+        if texts is not None and ids is not None:
+            out.append(f"Reading the pool's ids alone took {ids.seconds:.1f} s against {texts.seconds:.1f} s with the "
+                       "texts: the Data Manager's task list loads every listed task's annotations and predictions "
+                       "(of every kept version) whatever fields are asked for, so its cost is per task, not per byte.")
         horse = next((s for s in profile[1] if s.name.startswith("job start-up")), None)
         if horse is not None:
             out.append(f"Each job's work horse imports the job module anew: {horse.seconds:.1f} s here, paid twice "
