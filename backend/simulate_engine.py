@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +32,8 @@ Chooser = Callable[[Learner, IntArray, IntArray, int, np.random.Generator], IntA
 ChooserFactory = Callable[[str], Chooser]
 #: Called once per finished round with the number of rounds done.
 Progress = Callable[[int], None]
+#: Called with (strategy name, seed, curve) as each run finishes, e.g. to save it.
+OnCurve = Callable[[str, int, Curve], None]
 
 _LIMITS: Any = None
 
@@ -120,12 +122,11 @@ def pool_size(data: LabeledData, seed: int = 0) -> int:
     return len(split_rows(data, seed)[0])
 
 
-def _tasks(data: LabeledData, names: Sequence[str], seeds: Sequence[int], batch_size: int,
-           budget: int, factory: ChooserFactory) -> list[Task]:
+def _tasks(data: LabeledData, runs: Sequence[tuple[str, int]], seeds: Sequence[int],
+           batch_size: int, budget: int, factory: ChooserFactory) -> list[Task]:
     counts = text_counts(data) if data.kind == "text" else None
     full = [Task(data, counts, s, None, batch_size, budget, factory) for s in seeds]
-    runs = [Task(data, counts, s, n, batch_size, budget, factory) for n in names for s in seeds]
-    return full + runs
+    return full + [Task(data, counts, s, n, batch_size, budget, factory) for n, s in runs]
 
 
 def _results(tasks: Sequence[Task], jobs: int, progress: Progress) -> Iterator[tuple[Task, Any]]:
@@ -145,19 +146,29 @@ def _results(tasks: Sequence[Task], jobs: int, progress: Progress) -> Iterator[t
 
 def run_all(data: LabeledData, names: Sequence[str], seeds: Sequence[int], batch_size: int,
             budget: int, jobs: int = 1, factory: ChooserFactory = strategy_chooser,
-            show_progress: bool = True) -> tuple[dict[str, list[Curve]], list[float]]:
-    """Every strategy's curves (in seed order) and the full-pool accuracy of every seed."""
+            show_progress: bool = True, done: Mapping[tuple[str, int], Curve] | None = None,
+            on_curve: OnCurve | None = None) -> tuple[dict[str, list[Curve]], list[float]]:
+    """Every strategy's curves (in seed order) and the full-pool accuracy of every seed.
+
+    Runs already in ``done`` (keyed by name and seed) are not run again, so a long
+    benchmark that saves each curve through ``on_curve`` can resume where it stopped.
+    """
     from tqdm import tqdm
 
+    done = done or {}
     rounds = -(-min(budget, pool_size(data, seeds[0])) // batch_size)
-    tasks = _tasks(data, names, seeds, batch_size, budget, factory)
-    curves: dict[str, dict[int, Curve]] = {name: {} for name in names}
+    todo = [(n, s) for n in names for s in seeds if (n, s) not in done]
+    tasks = _tasks(data, todo, seeds, batch_size, budget, factory)
+    curves: dict[str, dict[int, Curve]] = {n: {s: done[n, s] for s in seeds if (n, s) in done}
+                                           for n in names}
     full: dict[int, float] = {}
-    with tqdm(total=rounds * len(names) * len(seeds), file=sys.stderr, unit="round",
+    with tqdm(total=rounds * len(todo), file=sys.stderr, unit="round",
               disable=not show_progress, desc=data.name) as bar:
         for task, result in _results(tasks, jobs, bar.update):
             if isinstance(result, Curve) and task.name is not None:
                 curves[task.name][task.seed] = result
+                if on_curve:
+                    on_curve(task.name, task.seed, result)
             else:
                 full[task.seed] = float(result)
     ordered = {name: [runs[s] for s in seeds] for name, runs in curves.items()}

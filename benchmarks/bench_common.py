@@ -101,3 +101,38 @@ def save_arrays(path: Path, **arrays: Any) -> Path:
 def load_arrays(path: Path) -> dict[str, Any]:
     with np.load(path, allow_pickle=False) as f:
         return {k: f[k] for k in f.files}
+
+
+def load_runs(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    """Curves saved by :func:`append_run`, keyed by (strategy, seed)."""
+    runs: dict[tuple[str, int], dict[str, Any]] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                runs[row["name"], int(row["seed"])] = row["curve"]
+    return runs
+
+
+def append_run(path: Path, name: str, seed: int, curve: dict[str, Any]) -> None:
+    """Save one finished run at once, so an interrupted benchmark loses at most the runs under way."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"name": name, "seed": seed, "curve": curve}) + "\n")
+
+
+class Clock:
+    """Wall time of a piece of work that may span several (resumed) invocations."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.before = json.loads(path.read_text())["seconds"] if path.exists() else 0.0
+        self.start = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return self.before + time.perf_counter() - self.start
+
+    def tick(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps({"seconds": round(self.seconds, 1)}))

@@ -55,7 +55,9 @@ def dataset_table(name: str, results: dict[str, Any]) -> list[str]:
         "",
         f"{st['n_pool']:,} pool rows, {st['n_test']:,} test rows ({st['kind']}); full-pool "
         f"accuracy {results['full_pool_accuracy']:.3f}; batch {st['batch_size']}, budget "
-        f"{budget:,}, {len(st['seeds'])} seeds; {st['seconds'] / 60:.0f} min.",
+        f"{budget:,}, {len(st['seeds'])} seeds; {st['seconds'] / 60:.0f} min."
+        + (f" Left out of the curves: {', '.join(st['peers_left_out'])} (hours per run on this "
+           "pool; its query time is in the timing table)." if st.get("peers_left_out") else ""),
         "",
         "| strategy | library | labels to 95% | fewer than random | labels to 99% "
         "| fewer than random | AULC |",

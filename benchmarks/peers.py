@@ -27,7 +27,15 @@ from backend.simulate_data import LabeledData
 from backend.simulate_engine import pool_size, run_all
 from backend.simulate_report import Curve, build_results, plot_curves, write_results
 from benchmarks import bench_report
-from benchmarks.bench_common import OUT, PEERS_VENV, REPO, save_arrays
+from benchmarks.bench_common import (
+    OUT,
+    PEERS_VENV,
+    REPO,
+    Clock,
+    append_run,
+    load_runs,
+    save_arrays,
+)
 from benchmarks.bench_data import DATASETS, setting
 from benchmarks.bench_timing import time_all
 from benchmarks.peers_timing import TIMED_PEERS
@@ -62,15 +70,16 @@ def ensure_venv() -> Path:
 
 
 def run_peers(data: LabeledData, names: list[str], seeds: list[int], batch_size: int,
-              budget: int, jobs: int, folder: Path) -> tuple[dict[str, list[Curve]], list[float]]:
+              budget: int, jobs: int, store: Path) -> tuple[dict[str, list[Curve]], list[float]]:
     """The peers' curves, computed by ``benchmarks.peers_worker`` inside their virtualenv."""
-    python = ensure_venv()
+    python, folder = ensure_venv(), store.parent
     arrays = save_arrays(folder / "data.npz", labels=list(data.labels), targets=data.targets,
                          texts=list(data.texts) if data.texts else None, matrix=data.matrix,
                          split=list(data.split) if data.split else None)
     config = folder / "peers_config.json"
     config.write_text(json.dumps({"name": f"{data.name} (peers)", "names": names, "seeds": seeds,
-                                  "batch_size": batch_size, "budget": budget, "jobs": jobs}))
+                                  "batch_size": batch_size, "budget": budget, "jobs": jobs,
+                                  "store": str(store)}))
     output = folder / "peers_curves.json"
     subprocess.run([str(python), "-m", "benchmarks.peers_worker", "curves", "--data", str(arrays),
                     "--config", str(config), "--output", str(output)], cwd=REPO, check=True)
@@ -82,14 +91,28 @@ def run_peers(data: LabeledData, names: list[str], seeds: list[int], batch_size:
 def run_dataset(name: str, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     data = DATASETS[name]()
     st = setting(name, args.quick)
-    seeds, start = list(range(st.seeds)), time.perf_counter()
+    seeds = list(range(st.seeds))
     budget = min(st.budget, pool_size(data))
+    store = folder / f"runs_batch{st.batch_size}_budget{budget}.jsonl"
+    if not args.resume:
+        store.unlink(missing_ok=True)
+        (folder / "seconds.json").unlink(missing_ok=True)
+    clock = Clock(folder / "seconds.json")
+
+    def save(strategy: str, seed: int, curve: Curve) -> None:
+        append_run(store, strategy, seed, vars(curve))
+        clock.tick()
+
+    done = {k: Curve(**v) for k, v in load_runs(store).items()}
     ours = resolve_strategies(f"default,{args.ours}")
-    curves, full = run_all(data, ours, seeds, st.batch_size, budget, args.jobs)
+    curves, full = run_all(data, ours, seeds, st.batch_size, budget, args.jobs, done=done,
+                           on_curve=save)
     peers = [p for p in args.peers.split(",") if p] if args.peers != "all" else list(CURVE_PEERS)
+    peers = [p for p in peers if p not in st.skip]
     if peers:
         peer_curves, peer_full = run_peers(data, peers, seeds, st.batch_size, budget, args.jobs,
-                                           folder)
+                                           store)
+        clock.tick()
         if max(abs(a - b) for a, b in zip(full, peer_full, strict=True)) > 1e-9:
             raise RuntimeError(f"{name}: the peers' loop is not the same (full-pool accuracy "
                                f"{peer_full} against {full})")
@@ -98,7 +121,7 @@ def run_dataset(name: str, args: argparse.Namespace, folder: Path) -> dict[str, 
     settings = {"kind": data.kind, "n_pool": pool_size(data), "n_test": data.n_rows - pool_size(data),
                 "seeds": seeds, "batch_size": st.batch_size, "budget": budget,
                 "default_strategy": resolve_strategies("default")[0],
-                "seconds": round(time.perf_counter() - start, 1)}
+                "seconds": round(clock.seconds, 1), "peers_left_out": list(st.skip)}
     results = build_results(curves, full, settings)
     write_results(results, folder)
     plot_curves(results, folder / "learning_curves.png", f"{name}: ours and peers")

@@ -25,7 +25,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench_common import load_arrays, load_timing_pool, print_json
+from benchmarks.bench_common import (
+    append_run,
+    load_arrays,
+    load_runs,
+    load_timing_pool,
+    print_json,
+)
 from benchmarks.peers_models import RowModel, RowSpace
 
 #: Committee size for both peers' query by committee.
@@ -140,6 +146,7 @@ def peer_chooser(name: str) -> Any:
 def cmd_curves(args: argparse.Namespace) -> int:
     from backend.simulate_data import LabeledData
     from backend.simulate_engine import run_all
+    from backend.simulate_report import Curve
 
     a = load_arrays(args.data)
     config = json.loads(Path(args.config).read_text())
@@ -156,8 +163,13 @@ def cmd_curves(args: argparse.Namespace) -> int:
         counts = text_counts(data)
         for seed in config["seeds"]:
             _geometry(make_learner(data, *split_rows(data, seed), counts))
-    curves, full = run_all(data, config["names"], config["seeds"], config["batch_size"],
-                           config["budget"], config["jobs"], factory=peer_chooser)
+    store = Path(config["store"])
+    done = {k: Curve(**v) for k, v in load_runs(store).items() if k[0] in config["names"]}
+    curves, full = run_all(
+        data, config["names"], config["seeds"], config["batch_size"], config["budget"],
+        config["jobs"], factory=peer_chooser, done=done,
+        on_curve=lambda name, seed, curve: append_run(store, name, seed, vars(curve)),
+    )
     out = {"full_pool": full, "curves": {n: [vars(c) for c in runs] for n, runs in curves.items()}}
     Path(args.output).write_text(json.dumps(out))
     return 0
