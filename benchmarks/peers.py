@@ -52,7 +52,9 @@ PEER_NOTE = (
     "SVD of the pool's TF-IDF, while ours work on the sparse TF-IDF itself. Committees have "
     "5 bagged members. modAL has no cold start: its first batch is random (ranked batch "
     "uses modAL's own cold start). Labels to X% = first label count at which the seed-mean "
-    "test accuracy reaches X% of full-pool accuracy; AULC = mean accuracy over the budget."
+    "test accuracy reaches X% of full-pool accuracy; AULC = mean accuracy over the budget. "
+    "Label counts move in steps of one batch and rest on 3-5 seeds: a difference of one batch "
+    "is within noise. Raw curves and plots: `benchmarks/out/full/<data set>/`."
 )
 
 
