@@ -40,7 +40,7 @@ SETTINGS: dict[str, tuple[Setting, Setting]] = {
     "subj": (Setting(50, 2000, 3, SLOW_ON_LARGE_POOLS), Setting(50, 600, 2)),
     "digits": (Setting(10, 600, 5), Setting(20, 300, 2)),
     "breast_cancer": (Setting(10, 300, 5), Setting(10, 150, 2)),
-    "synthetic": (Setting(50, 4000, 3, SLOW_ON_LARGE_POOLS), Setting(50, 1000, 2)),
+    "synthetic": (Setting(50, 3000, 3, SLOW_ON_LARGE_POOLS), Setting(50, 1000, 2)),
 }
 
 
@@ -68,17 +68,22 @@ def breast_cancer() -> LabeledData:
 
 
 def synthetic() -> LabeledData:
-    """20,000 rows, 50 columns, 10 classes, one cluster per class.
+    """20,000 rows, 50 columns, 10 classes, one cluster per class, class centres 2 apart.
 
-    With make_classification's default of two clusters per class a linear model stops at
-    0.38 accuracy on the whole pool, where every strategy is indistinguishable from random;
-    one cluster per class gives 0.60 and a curve that keeps rising to about 4,000 labels.
+    make_classification's defaults (two clusters per class, class_sep=1) leave a linear
+    model at 0.38 accuracy on the whole pool, and one cluster per class at 0.60: there
+    most labels sit in overlapping classes no model can separate, every strategy is
+    within noise of random, and the set measures label noise rather than query
+    strategies. With ``class_sep=2`` the full pool reaches 0.95 (1% of labels are still
+    flipped at random, make_classification's default) and margin sampling saves labels
+    in the range the peers are known for. The earlier settings' results are in
+    BENCHMARKS.md for comparison.
     """
     from sklearn.datasets import make_classification
 
     x, y = make_classification(n_samples=20_000, n_features=50, n_informative=20,
                                n_redundant=10, n_classes=10, n_clusters_per_class=1,
-                               random_state=0)
+                               class_sep=2.0, random_state=0)
     return _numeric("synthetic", x, y, [f"c{i}" for i in range(10)])
 
 

@@ -1,46 +1,115 @@
 """Cold start: what to ask before the model can tell classes apart.
 
-Without probabilities, the first labels are best spent on *typical* tasks: ones that
-resemble many others, so each label teaches the model about a large part of the pool.
-Typicality here is the cosine similarity of a task to the pool's mean direction. A
-batch also needs *diverse* tasks, so :func:`typical_diverse` trades typicality against
-distance to what is labeled or already chosen. The cold start lasts until every class
-has a few labels (or a model exists and enough labels were spent trying).
+Without probabilities the first labels are best spent on tasks that *represent* the
+pool: each should stand for a large group of others, and together they should cover
+the pool's groups rather than ten paraphrases of its commonest question. Here the pool
+is split by k-means (k-means++ seeding, fitted on a sample when the pool is large) and
+the order is round-robin over the clusters: the task nearest each centre, biggest
+cluster first, then the second nearest of each, and so on. Clusters that already hold
+labeled tasks wait their turn (a cluster with two labels starts at the third round), so
+the same order serves the first batch and the warm-up batches after it.
+
+An earlier version ranked by similarity to the pool's mean direction ("typicality"):
+on standardized numeric columns that is meaningless, and on text it picked the
+commonest question ten times. Its first batches taught the model less than a random
+batch on four of the five benchmark data sets; this order does better than random.
+
+The cold start lasts until every class has a few labels (or enough labels were spent
+trying: a class in the label config may not occur in the data at all).
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+import scipy.sparse as sp
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 
-from strategies._types import Features, FloatArray, IntArray, Pool
+from strategies._threads import one_thread
+from strategies._types import Features, FloatArray, IntArray, Pool, child_seed
 from strategies.batch import Batch
-from strategies.geometry import as_rows, compact_columns, masked_argmax, products, unit_rows
+from strategies.geometry import as_rows, like, nearest_sq_dist, row_sq_norms
 from strategies.guards import MIN_PER_CLASS, class_counts
-from strategies.scores import score_from_utility
-from strategies.selectors import centres_so_far
+from strategies.scores import score_from_order
 
-#: The cold start ends after this many labels per class even if a class is still
-#: starved (a class in the label config may not occur in the data at all).
+#: The cold start ends after this many labels per class even if a class is still starved.
 WARM_UP_LABELS_PER_CLASS = 10
+#: Rows k-means is fitted on; the rest of the pool is only assigned to the centres.
+FIT_SAMPLE = 4000
+#: Most clusters: beyond a few hundred the order is round-robin over near-singletons.
+MAX_CLUSTERS = 256
 
 
-def typicality(features: Features) -> FloatArray:
-    """Cosine similarity to the pool centroid, scaled to [0, 1] (1 = most typical)."""
-    n = features.shape[0]
+def _fit_centres(x: Features, k: int, rng: np.random.Generator) -> tuple[FloatArray, slice | IntArray]:
+    """k-means centres of (a sample of) ``x`` and the columns they live on.
+
+    Hashed text has 2^18 columns of which a pool uses a few thousand: the centres are
+    fitted on those columns only, which gives the same distances at a fraction of the cost.
+    """
+    n = x.shape[0]
+    sample = x[np.sort(rng.choice(n, FIT_SAMPLE, replace=False))] if n > FIT_SAMPLE else x
+    cols: slice | IntArray = slice(None)
+    if sp.issparse(sample):
+        used = np.unique(sample.indices)
+        if used.size:
+            cols, sample = used, sp.csr_matrix(sample[:, used])
+    k = min(k, sample.shape[0])
+    with warnings.catch_warnings(), one_thread():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        km = KMeans(n_clusters=k, n_init=1, max_iter=100, random_state=child_seed(rng))
+        return np.asarray(km.fit(sample).cluster_centers_, dtype=np.float64), cols
+
+
+def _assign(x: Features, centres: FloatArray, cols: slice | IntArray) -> tuple[IntArray, FloatArray]:
+    rows = as_rows(x)
+    if sp.issparse(rows) and not isinstance(cols, slice):
+        rows = sp.csr_matrix(rows[:, cols])
+    c = like(centres, rows)
+    return nearest_sq_dist(rows, row_sq_norms(rows), c)
+
+
+def representative_order(
+    features: Features,
+    n_clusters: int,
+    rng: np.random.Generator,
+    labeled_features: Features | None = None,
+) -> IntArray:
+    """Every row, in round-robin order over ``n_clusters`` k-means clusters.
+
+    Within a cluster, rows come nearest-to-centre first; within a round, the biggest
+    cluster first. A cluster's labeled rows count as rounds it has already had.
+    """
+    n = int(features.shape[0])
     if n == 0:
-        return np.zeros(0)
-    # only the columns the pool uses matter: a dense centroid of 2^18 hashed columns is slow
-    unit = compact_columns(unit_rows(as_rows(features)))
-    centroid = np.asarray(unit.mean(axis=0), dtype=np.float64).reshape(1, -1)
-    c_norm = float(np.linalg.norm(centroid))
-    if c_norm == 0:
-        return np.zeros(n)
-    return np.clip(products(unit, (centroid / c_norm).astype(unit.dtype)).ravel(), 0.0, 1.0)
+        return np.zeros(0, dtype=np.intp)
+    k = max(1, min(n_clusters, n, MAX_CLUSTERS))
+    centres, cols = _fit_centres(as_rows(features), k, rng)
+    cluster, d2 = _assign(features, centres, cols)
+    sizes = np.bincount(cluster, minlength=len(centres))
+    head_start = np.zeros(len(centres), dtype=np.intp)
+    if labeled_features is not None and labeled_features.shape[0] > 0:
+        labeled = like(labeled_features, as_rows(features))
+        head_start = np.bincount(_assign(labeled, centres, cols)[0], minlength=len(centres))
+    by_place = np.lexsort((d2, cluster))  # rows grouped by cluster, nearest first
+    place = np.empty(n, dtype=np.intp)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    place[by_place] = np.arange(n) - np.repeat(starts, sizes)
+    rounds = place + head_start[cluster]
+    return np.lexsort((rng.random(n), d2, -sizes[cluster], rounds)).astype(np.intp)
 
 
-def cold_start_scores(pool: Pool) -> FloatArray:
-    """Typical tasks first: the per-task order used before any model exists."""
-    return score_from_utility(typicality(pool.features))
+def cold_start_scores(pool: Pool, batch_size: int = 10, rng: np.random.Generator | None = None) -> FloatArray:
+    """The cold-start order as scores (lower = label first)."""
+    order = representative_order(pool.features, _clusters_for(pool, batch_size),
+                                 rng or np.random.default_rng(0), pool.labeled_features)
+    return score_from_order(order, pool.n_samples)
+
+
+def _clusters_for(pool: Pool, batch_size: int) -> int:
+    """One new cluster per slot of the batch, beside one per labeled task."""
+    return batch_size + pool.n_labeled
 
 
 def needs_cold_start(
@@ -58,27 +127,18 @@ def needs_cold_start(
     return bool((counts < min_per_class).any())
 
 
-def typical_diverse(pool: Pool, utility: FloatArray, batch: Batch, rng: np.random.Generator) -> None:
-    """Greedy ``typicality * distance to the nearest labeled or chosen task``.
+def representative(pool: Pool, utility: FloatArray, batch: Batch, rng: np.random.Generator) -> None:
+    """A selector: fill the batch in :func:`representative_order` (``utility`` unused).
 
-    ``utility`` is the typicality. The first pick (nothing labeled) is the most typical
-    task; each later one is typical *and* far from everything chosen, so a batch covers
-    the pool's main groups instead of ten paraphrases of its commonest question.
+    The rest of the pool keeps the same order (``batch.tail``), so an annotator who
+    labels past the batch before the next model still gets representative tasks.
     """
-    t = np.nan_to_num(np.asarray(utility, dtype=np.float64), nan=0.0)
-
-    def criterion(d2: FloatArray, rows: IntArray) -> FloatArray:
-        return t[rows] * np.sqrt(d2)
-
-    nearest = centres_so_far(pool, batch, rng)
-    tiebreak = rng.random(pool.n_samples)
-    while not batch.full:
-        if nearest.has_centres:
-            i = nearest.farthest(batch.available, criterion, tiebreak)
-        else:
-            i = masked_argmax(t, batch.available, tiebreak)
-        if i < 0:
-            return
-        batch.take(i)
-        nearest.add(i)
-    batch.tail = criterion(nearest.settle(), np.arange(pool.n_samples)) if nearest.has_centres else t
+    order = representative_order(pool.features, _clusters_for(pool, batch.size), rng, pool.labeled_features)
+    for i in order:
+        if batch.full:
+            break
+        if batch.available[i]:
+            batch.take(int(i))
+    tail = np.empty(pool.n_samples)
+    tail[order] = np.arange(pool.n_samples, 0, -1, dtype=np.float64)
+    batch.tail = tail

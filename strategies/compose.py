@@ -17,18 +17,18 @@ import numpy as np
 
 from strategies._types import FloatArray, Measure, Pool, RankFn
 from strategies.batch import Selector, full_order
-from strategies.coldstart import cold_start_scores, needs_cold_start, typical_diverse, typicality
+from strategies.coldstart import cold_start_scores, needs_cold_start, representative
 from strategies.guards import EXPLORATION, MAX_CLASS_SHARE, explore, new_batch, reserve_starved
 from strategies.scores import score_from_order, score_from_utility
 from strategies.selectors import top_k
 
 
 def per_task(measure: Measure) -> RankFn:
-    """Score = 1 - utility; typical tasks first while there is no model."""
+    """Score = 1 - utility; representative tasks first while there is no model."""
 
     def rank(pool: Pool, batch_size: int, rng: np.random.Generator) -> FloatArray:
         if pool.proba is None:
-            return cold_start_scores(pool)
+            return cold_start_scores(pool, batch_size, rng)
         return score_from_utility(measure(pool, rng))
 
     return rank
@@ -40,7 +40,7 @@ class Guards:
 
     ``explore``: share of random picks. ``balance``: cap each predicted class at
     ``max_share`` of the batch and give starved classes a slot. ``warm_up``: keep the
-    cold start (typical, diverse tasks) until every class has a few labels; without
+    cold start (representative tasks) until every class has a few labels; without
     it, the cold start is used only while no model exists.
     """
 
@@ -58,6 +58,9 @@ class Guards:
 
 #: The guards recommended for uncertainty strategies on the project's linear text models.
 GUARDED = Guards(explore=EXPLORATION, balance=True, warm_up=True)
+#: The same without random picks: the peer benchmark found that exploration costs labels on
+#: every data set within its budgets (see BENCHMARKS.md); the default wears these.
+BALANCED = Guards(balance=True, warm_up=True)
 
 
 def batch(measure: Measure, selector: Selector, guards: Guards | None = None) -> RankFn:
@@ -67,10 +70,8 @@ def batch(measure: Measure, selector: Selector, guards: Guards | None = None) ->
     def rank(pool: Pool, batch_size: int, rng: np.random.Generator) -> FloatArray:
         cold = needs_cold_start(pool) if guards.warm_up else pool.proba is None
         select: Selector
-        if cold:
-            utility, select = typicality(pool.features), typical_diverse
-        else:
-            utility, select = measure(pool, rng), selector
+        utility = np.zeros(pool.n_samples) if pool.proba is None else measure(pool, rng)
+        select = representative if cold else selector
         utility = np.nan_to_num(np.asarray(utility, dtype=np.float64), nan=0.0)
         chosen = new_batch(pool, batch_size, guards.balance or cold, guards.max_share)
         if guards.balance or cold:

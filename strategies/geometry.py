@@ -97,14 +97,16 @@ def products(x: Any, y: Any) -> FloatArray:
     return np.asarray(out.toarray() if sp.issparse(out) else out, dtype=np.float64)
 
 
-def min_sq_dist(x: Any, x_sq: FloatArray, centres: Any) -> FloatArray:
-    """``min_c ||x - c||^2`` per row as ``||x||^2 + min_c (||c||^2 - 2 x·c)``, block by block.
+def nearest_sq_dist(x: Any, x_sq: FloatArray, centres: Any) -> tuple[IntArray, FloatArray]:
+    """Index of the nearest centre and ``min_c ||x - c||^2`` per row, block by block.
 
-    The row norm is added after the minimum, and each block stays in the pool's dtype,
-    so the only pass over a block is the product itself plus one fused update.
+    Squared distances are ``||x||^2 + (||c||^2 - 2 x·c)``: the row norm is added after the
+    minimum, and each block stays in the pool's dtype, so the only pass over a block is the
+    product itself plus one fused update.
     """
     c_sq = row_sq_norms(centres)
     best = np.full(x.shape[0], np.inf)
+    which = np.zeros(x.shape[0], dtype=np.intp)
     step_c = max(1, min(centres.shape[0], 1024))
     step_r = max(1, CHUNK_CELLS // step_c)
     for c0 in range(0, centres.shape[0], step_c):
@@ -115,8 +117,18 @@ def min_sq_dist(x: Any, x_sq: FloatArray, centres: Any) -> FloatArray:
             prod = prod.toarray() if sp.issparse(prod) else np.asarray(prod)
             prod *= -2.0
             prod += offset[None, :]
-            np.minimum(best[r0 : r0 + step_r], prod.min(axis=1), out=best[r0 : r0 + step_r])
-    return np.maximum(best + x_sq, 0.0)
+            arg = prod.argmin(axis=1)
+            low = prod[np.arange(prod.shape[0]), arg]
+            rows = slice(r0, r0 + step_r)
+            better = low < best[rows]
+            which[rows][better] = arg[better] + c0
+            best[rows][better] = low[better]
+    return which, np.maximum(best + x_sq, 0.0)
+
+
+def min_sq_dist(x: Any, x_sq: FloatArray, centres: Any) -> FloatArray:
+    """``min_c ||x - c||^2`` per row (see :func:`nearest_sq_dist`)."""
+    return nearest_sq_dist(x, x_sq, centres)[1]
 
 
 def masked_argmax(values: FloatArray, allowed: BoolArray, tiebreak: FloatArray) -> int:

@@ -17,7 +17,7 @@ from strategies import measures
 from strategies._types import FloatArray, Pool, RandomState, RankFn, as_generator
 from strategies.coldstart import cold_start_scores
 from strategies.committee import consensus_entropy, kl_max_disagreement, qbc, vote_entropy
-from strategies.compose import GUARDED, batch, per_task
+from strategies.compose import BALANCED, GUARDED, batch, per_task
 from strategies.coreset import k_center
 from strategies.density import weighted
 from strategies.expected import eer, egl
@@ -35,7 +35,7 @@ __all__ = [
 
 #: The strategy used when a project names none. Change this one line to change it; the
 #: peer benchmark (``benchmarks/``) is where the choice is measured.
-DEFAULT_STRATEGY = "density_cluster_margin_explore"
+DEFAULT_STRATEGY = "density_cluster_margin"
 
 
 class UnknownStrategyError(ValueError):
@@ -143,6 +143,12 @@ STRATEGIES: dict[str, Strategy] = {
         "margin times similarity to the pool's main groups;"
         " guards: 10% random picks, class balance, diverse cold start",
         batch(weighted(_margin), top_k, GUARDED), per_task=False,
+    ),
+    "density_cluster_margin": Strategy(
+        "density_cluster_margin",
+        "margin times the square root of similarity to the pool, best of each cluster of candidates;"
+        " guards: class balance, representative cold start until every class has labels",
+        batch(weighted(_margin, beta=0.5), cluster_best(), BALANCED), per_task=False,
     ),
     "density_cluster_margin_explore": Strategy(
         "density_cluster_margin_explore",

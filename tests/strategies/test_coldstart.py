@@ -1,4 +1,4 @@
-"""Cold start: typical and diverse tasks first, until every class has a few labels."""
+"""Cold start: representative tasks of every group first, until each class has a few labels."""
 
 from __future__ import annotations
 
@@ -7,49 +7,75 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from strategies import Pool, cold_start_scores
+from strategies import Pool, cold_start_scores, order_from_scores
 from strategies.batch import Batch
-from strategies.coldstart import needs_cold_start, typical_diverse, typicality
+from strategies.coldstart import needs_cold_start, representative, representative_order
 
 
-def _groups_and_outliers(blobs: Any) -> tuple[np.ndarray, np.ndarray]:
-    x, group = blobs(n_per=20, centres=3)
-    x = np.abs(x) + 0.5  # shared positive mass: every row resembles the pool a little
-    outliers = np.zeros((3, x.shape[1]))
-    outliers[:, 3:] = [[9.0, 0.1], [0.1, 9.0], [6.0, 6.0]]
-    return np.vstack([x, outliers]), np.concatenate([group, [-1, -1, -1]])
+def _groups(blobs: Any, sizes: tuple[int, ...] = (40, 25, 10)) -> tuple[np.ndarray, np.ndarray]:
+    """Three separated groups of different sizes, rows shuffled so index order says nothing."""
+    x, group = blobs(n_per=max(sizes), centres=len(sizes), spread=0.3)
+    keep = np.concatenate([np.flatnonzero(group == g)[:n] for g, n in enumerate(sizes)])
+    perm = np.random.default_rng(1).permutation(keep)
+    return x[perm], group[perm]
 
 
-def test_typicality_prefers_the_bulk_over_outliers(blobs: Any) -> None:
-    x, group = _groups_and_outliers(blobs)
-    t = typicality(x)
-    assert t[group >= 0].min() > t[group < 0].max()
+def test_the_first_rounds_take_one_task_of_each_group_biggest_first(blobs: Any) -> None:
+    x, group = _groups(blobs)
+    order = representative_order(x, 3, np.random.default_rng(0))
+    assert sorted(order.tolist()) == list(range(len(x)))
+    assert group[order[:3]].tolist() == [0, 1, 2]
+    assert sorted(group[order[3:6]].tolist()) == [0, 1, 2]  # round-robin, not the big group again
 
 
-def test_typicality_sparse_equals_dense(blobs: Any) -> None:
-    x, _ = _groups_and_outliers(blobs)
-    assert np.allclose(typicality(x), typicality(sp.csr_matrix(x)))
+def test_each_group_is_represented_by_its_central_task(blobs: Any) -> None:
+    x, group = _groups(blobs)
+    order = representative_order(x, 3, np.random.default_rng(0))
+    for g in range(3):
+        members = np.flatnonzero(group == g)
+        centre = x[members].mean(axis=0)
+        nearest = members[np.argsort(((x[members] - centre) ** 2).sum(axis=1))[:3]]
+        assert order[g] in nearest
 
 
-def test_cold_start_scores_put_typical_tasks_first(blobs: Any) -> None:
-    x, group = _groups_and_outliers(blobs)
-    scores = cold_start_scores(Pool(features=x))
-    assert scores[group < 0].min() > scores[group >= 0].max()
+def test_sparse_rows_give_the_same_first_round(blobs: Any) -> None:
+    x, group = _groups(blobs)
+    x = np.abs(x)
+    dense = representative_order(x, 3, np.random.default_rng(0))
+    sparse = representative_order(sp.csr_matrix(x), 3, np.random.default_rng(0))
+    assert sorted(group[dense[:3]].tolist()) == sorted(group[sparse[:3]].tolist()) == [0, 1, 2]
 
 
-def test_typical_diverse_covers_every_group_and_skips_outliers(blobs: Any) -> None:
-    x, group = _groups_and_outliers(blobs)
-    batch = Batch(len(x), 3)
-    typical_diverse(Pool(features=x), typicality(x), batch, np.random.default_rng(0))
-    assert sorted(group[batch.picks]) == [0, 1, 2]
+def test_large_pools_are_clustered_on_a_sample(blobs: Any, monkeypatch: Any) -> None:
+    import strategies.coldstart as coldstart
+
+    monkeypatch.setattr(coldstart, "FIT_SAMPLE", 30)
+    x, group = _groups(blobs)
+    order = representative_order(x, 3, np.random.default_rng(0))
+    assert sorted(group[order[:3]].tolist()) == [0, 1, 2]
+    assert sorted(order.tolist()) == list(range(len(x)))
 
 
-def test_typical_diverse_avoids_groups_already_labeled(blobs: Any) -> None:
-    x, group = _groups_and_outliers(blobs)
-    pool = Pool(features=x, labeled_features=x[group == 0][:2])
+def test_groups_already_labeled_wait_their_turn(blobs: Any) -> None:
+    x, group = _groups(blobs)
+    labeled = x[group == 0][:2]
+    pool = Pool(features=x, labeled_features=labeled, labeled_targets=np.zeros(2, dtype=int))
     batch = Batch(len(x), 2)
-    typical_diverse(pool, typicality(x), batch, np.random.default_rng(0))
-    assert sorted(group[batch.picks]) == [1, 2]
+    representative(pool, np.zeros(len(x)), batch, np.random.default_rng(0))
+    assert sorted(group[batch.picks].tolist()) == [1, 2]
+
+
+def test_cold_start_scores_follow_the_representative_order(blobs: Any) -> None:
+    x, group = _groups(blobs)
+    scores = cold_start_scores(Pool(features=x), batch_size=3, rng=np.random.default_rng(0))
+    assert np.all((scores >= 0) & (scores <= 1))
+    assert sorted(group[order_from_scores(scores)[:3]].tolist()) == [0, 1, 2]
+
+
+def test_a_pool_of_one_and_duplicate_rows(blobs: Any) -> None:
+    assert representative_order(np.ones((1, 4)), 10, np.random.default_rng(0)).tolist() == [0]
+    same = representative_order(np.ones((6, 4)), 3, np.random.default_rng(0))
+    assert sorted(same.tolist()) == list(range(6))
 
 
 def test_cold_start_until_each_class_has_three_labels(make_pool: Any) -> None:

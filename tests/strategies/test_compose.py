@@ -37,7 +37,7 @@ def test_per_task_without_model_is_the_cold_start(make_pool: Any) -> None:
 
     pool = make_pool(proba=None)
     assert np.array_equal(per_task(from_proba(margin))(pool, 5, np.random.default_rng(0)),
-                          cold_start_scores(pool))
+                          cold_start_scores(pool, 5, np.random.default_rng(0)))
 
 
 def test_batch_comes_first_in_pick_order_then_rest_by_utility(make_pool: Any) -> None:
