@@ -109,7 +109,7 @@ def predict() -> Any:
                     req.project, version)
         version, model = COLD_START_VERSION, None
     results = predict_tasks(req.tasks, schema, model, version, strategy, svc.settings.max_text_chars)
-    if req.project is not None and model is not None and not get_strategy(strategy).per_task:
+    if req.project is not None and (model is None or not get_strategy(strategy).per_task):
         _use_pushed_scores(svc, req.project, version, req.tasks, results)
     return jsonify({"results": results, "model_version": version})
 
@@ -117,7 +117,8 @@ def predict() -> Any:
 def _use_pushed_scores(
     svc: Services, project: int, version: str, tasks: list[dict[str, Any]], results: list[dict[str, Any]]
 ) -> None:
-    """A batch strategy's score depends on the whole pool: answer with what the rescore pushed."""
+    """A batch strategy's score, and any cold-start score, depends on the whole pool: answer
+    with what the last rescore pushed, so Label Studio shows one order whichever way it asks."""
     ids = [t["id"] for t in tasks if isinstance(t.get("id"), int)]
     if len(ids) != len(tasks):
         return

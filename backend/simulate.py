@@ -114,13 +114,9 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m backend.simulate ...``: the same command outside the ``ls-active`` CLI."""
-    parser = argparse.ArgumentParser(prog="ls-active")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    try:
-        args = parser.parse_args(["simulate", *(sys.argv[1:] if argv is None else argv)])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return int(args.func(args))
+    from backend.cli import run_subcommand  # the CLI imports this module: import it late
+
+    return run_subcommand("simulate", argv)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from benchmarks import bench_docs
+
 SECTION = "## Query strategies (issue: strategies)"
-TITLE = "# Benchmarks"
 
 
 def library(name: str) -> str:
@@ -197,13 +198,4 @@ def render(all_results: dict[str, dict[str, Any]], timing: dict[str, dict[str, s
 
 def write_section(path: Path, section: str) -> None:
     """Replace this benchmark's section of ``path`` (creating the file or section if absent)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else f"{TITLE}\n\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        path.write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")
-        return
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    tail = "".join(lines[end:])
-    path.write_text("".join(lines[:start]) + section + ("\n" + tail if tail else ""),
-                    encoding="utf-8")
+    bench_docs.write_section(SECTION, section, path)

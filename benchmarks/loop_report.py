@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
 from backend.ls_client import MAX_PREDICTIONS_PER_REQUEST
+from benchmarks import bench_docs
 from benchmarks.loop_milestone import Milestone
 from benchmarks.loop_profile import Step
 from benchmarks.loop_throughput import Throughput
@@ -159,21 +159,6 @@ def findings(milestones: Sequence[Milestone], profile: tuple[int, Sequence[Step]
     return out
 
 
-def replace_section(document: str, new_section: str) -> str:
-    """Swap our section (our heading up to the next ``## `` heading); every other line stays as it is."""
-    lines = document.splitlines()
-    if SECTION not in lines:
-        return document.rstrip("\n") + "\n\n" + new_section.rstrip("\n") + "\n"
-    start = lines.index(SECTION)
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    rest = lines[end:]
-    merged = [*lines[:start], *new_section.rstrip("\n").splitlines(), *([""] if rest else []), *rest]
-    return "\n".join(merged).rstrip("\n") + "\n"
-
-
 def write_section(new_section: str, path: Path = REPO / "BENCHMARKS.md") -> None:
-    """Read, replace our section, write to a temporary file and rename it over the original."""
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    tmp = path.with_name(f".{path.name}.loop-{os.getpid()}.tmp")
-    tmp.write_text(replace_section(current, new_section))
-    os.replace(tmp, path)
+    """Replace this benchmark's section of BENCHMARKS.md; every other section stays as it is."""
+    bench_docs.write_section(SECTION, new_section, path)

@@ -38,9 +38,10 @@ from rq import Queue
 
 from backend.features import featurize
 from backend.model import train_model
-from backend.redis_conn import EmbeddedRedis
 from backend.state import ProjectState
 from backend.store import ArtifactStore
+from benchmarks import bench_docs
+from benchmarks.loop_stack import redis_server
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = (REPO / ".." / "shared").resolve()
@@ -89,20 +90,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@contextmanager
-def redis_server(tmp: Path) -> Iterator[tuple[str, str]]:
-    """``REDIS_URL`` when set, else an embedded server for this run; yields (url, description)."""
-    url = os.environ.get("REDIS_URL", "").strip()
-    if url:
-        yield url, "REDIS_URL (TCP or socket as configured)"
-        return
-    server = EmbeddedRedis(tmp / "redis")
-    try:
-        yield server.start(), "embedded redis-server over a unix socket"
-    finally:
-        server.stop()
 
 
 @contextmanager
@@ -311,24 +298,9 @@ def section(results: list[Result], facts: list[str], command: str, train_rows: i
     return "\n".join([*body, *table(results), ""])
 
 
-def replace_section(document: str, new_section: str) -> str:
-    """Swap our section (our heading up to the next ``## `` heading) and leave every other one as it is."""
-    lines = document.splitlines()
-    if SECTION not in lines:
-        return document.rstrip("\n") + "\n\n" + new_section.rstrip("\n") + "\n"
-    start = lines.index(SECTION)
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    rest = lines[end:]
-    merged = [*lines[:start], *new_section.rstrip("\n").splitlines(), *([""] if rest else []), *rest]
-    return "\n".join(merged).rstrip("\n") + "\n"
-
-
 def write_benchmarks(new_section: str, path: Path = REPO / "BENCHMARKS.md") -> None:
-    """Read, replace our section, write atomically: the other sections are never touched."""
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(replace_section(current, new_section))
-    os.replace(tmp, path)
+    """Replace this benchmark's section of BENCHMARKS.md; every other section stays as it is."""
+    bench_docs.write_section(SECTION, new_section, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ trying: a class in the label config may not occur in the data at all).
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,7 +43,7 @@ FIT_SAMPLE = 4000
 MAX_CLUSTERS = 256
 
 
-def _fit_centres(x: Features, k: int, rng: np.random.Generator) -> tuple[FloatArray, slice | IntArray]:
+def _fit_centres(x: Any, k: int, rng: np.random.Generator) -> tuple[FloatArray, slice | IntArray]:
     """k-means centres of (a sample of) ``x`` and the columns they live on.
 
     Hashed text has 2^18 columns of which a pool uses a few thousand: the centres are
@@ -88,7 +89,7 @@ def representative_order(
     centres, cols = _fit_centres(as_rows(features), k, rng)
     cluster, d2 = _assign(features, centres, cols)
     sizes = np.bincount(cluster, minlength=len(centres))
-    head_start = np.zeros(len(centres), dtype=np.intp)
+    head_start: IntArray = np.zeros(len(centres), dtype=np.intp)
     if labeled_features is not None and labeled_features.shape[0] > 0:
         labeled = like(labeled_features, as_rows(features))
         head_start = np.bincount(_assign(labeled, centres, cols)[0], minlength=len(centres))

@@ -18,6 +18,8 @@ from strategies._types import BoolArray, Features, FloatArray, IntArray
 
 #: Largest block (rows x centres) of products held in memory at once.
 CHUNK_CELLS = 4_000_000
+#: Most centres multiplied against a block of rows at once.
+CENTRE_BLOCK = 1024
 
 
 def _finite_dense(x: Any) -> Any:
@@ -107,7 +109,7 @@ def nearest_sq_dist(x: Any, x_sq: FloatArray, centres: Any) -> tuple[IntArray, F
     c_sq = row_sq_norms(centres)
     best = np.full(x.shape[0], np.inf)
     which = np.zeros(x.shape[0], dtype=np.intp)
-    step_c = max(1, min(centres.shape[0], 1024))
+    step_c = max(1, min(centres.shape[0], CENTRE_BLOCK))
     step_r = max(1, CHUNK_CELLS // step_c)
     for c0 in range(0, centres.shape[0], step_c):
         block_c = centres[c0 : c0 + step_c]

@@ -1,6 +1,6 @@
 """Distance from every pool row to its nearest centre, kept lazily for greedy picks.
 
-Core-set, ranked batch and the diverse cold start all pick, again and again, the task
+Core-set and ranked batch both pick, again and again, the task
 that maximises a criterion increasing in its distance to the nearest centre (labeled
 tasks and earlier picks). Updating every distance after each pick costs one pass over
 the pool per pick: for 100,000 x 384 floats that pass is memory-bound (about 150 MB

@@ -150,6 +150,17 @@ def test_predict_cold_start_scores_every_task_in_order(backend: Backend, redis_c
     assert all(r["result"] == [] and r["model_version"] == COLD_START_VERSION for r in results)
 
 
+def test_predict_cold_start_answers_with_the_pushed_pool_order(backend: Backend, redis_conn: redis.Redis) -> None:
+    """The cold-start order depends on the whole pool: a request for a few tasks must not reorder them."""
+    setup_project(backend, 71)
+    ProjectState(redis_conn).save_scores(71, COLD_START_VERSION, {1: 0.25, 2: 0.75})
+    answer = post(backend, "/predict", {"project": "71.1", "tasks": trec_tasks(3)})
+    assert answer.status_code == 200, answer.text
+    scores = [r["score"] for r in answer.json()["results"]]
+    assert scores[:2] == [0.25, 0.75]
+    assert 0.0 <= scores[2] <= 1.0  # not pushed yet (imported after the rescore): scored in the request
+
+
 def test_predict_with_model_puts_least_confident_first(backend: Backend, redis_conn: redis.Redis) -> None:
     setup_project(backend, 12, extra_params={"strategy": "margin"})
     version, model = publish_model(backend, redis_conn, 12)

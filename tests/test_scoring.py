@@ -123,7 +123,7 @@ def test_default_strategy_leaves_the_cold_start_once_every_class_is_labeled() ->
     """500 labels cover all six trec6 classes: the default strategy must now rank by the model.
 
     Its first batch (10 lowest scores) may hold a random pick and is class-balanced, but it must
-    consist of tasks the model is unsure about, not the cold start's typical-and-diverse ones.
+    consist of tasks the model is unsure about, not the cold start's representative ones.
     """
     rows = load_rows()
     train, pool = rows[:500], rows[-300:]

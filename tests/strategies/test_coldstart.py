@@ -92,3 +92,26 @@ def test_cold_start_ends_after_enough_labels_even_if_a_class_never_shows(make_po
 
 def test_unreadable_targets_do_not_hold_the_cold_start(make_pool: Any) -> None:
     assert not needs_cold_start(make_pool(labeled_targets=np.array(["x", "y"])))
+
+
+def test_the_first_ten_digits_cover_more_classes_and_teach_more_than_ten_random_ones() -> None:
+    """The reason for the cold start: on real data its first batch beats a random one."""
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    x, y = load_digits(return_X_y=True)
+    x = StandardScaler().fit_transform(x)
+
+    def accuracy(rows: np.ndarray) -> float:
+        model = LogisticRegression(C=10, max_iter=1000).fit(x[rows], y[rows])
+        return float(model.score(x, y))
+
+    ours, chance = [], []
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        first = representative_order(x, 10, rng)[:10]
+        assert len(set(y[first].tolist())) >= 8  # of 10 digits
+        ours.append(accuracy(first))
+        chance.append(accuracy(rng.permutation(len(x))[:10]))
+    assert np.mean(ours) > np.mean(chance) + 0.1

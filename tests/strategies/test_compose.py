@@ -65,7 +65,7 @@ def test_warm_up_uses_the_cold_start_while_a_class_is_starved(make_pool: Any) ->
     batch(from_proba(margin), _recording(log), Guards(warm_up=True))(
         starved, 4, np.random.default_rng(0)
     )
-    assert log == []  # the selector was not asked: typical, diverse tasks instead
+    assert log == []  # the selector was not asked: representative tasks instead
     batch(from_proba(margin), _recording(log), Guards(warm_up=False))(
         starved, 4, np.random.default_rng(0)
     )

@@ -13,6 +13,7 @@ from strategies.geometry import (
     like,
     masked_argmax,
     min_sq_dist,
+    nearest_sq_dist,
     row_sq_norms,
     unit_rows,
 )
@@ -33,6 +34,21 @@ def test_min_distances_match_brute_force_in_small_blocks(
     rows = as_rows(sp.csr_matrix(x) if sparse else x)
     centres = like(sp.csr_matrix(c) if sparse else c, rows)
     assert np.allclose(min_sq_dist(rows, row_sq_norms(rows), centres), brute(x, c))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_nearest_centre_index_matches_brute_force_across_blocks(
+    sparse: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(geometry, "CHUNK_CELLS", 6)
+    monkeypatch.setattr(geometry, "CENTRE_BLOCK", 2)  # the nearest centre is often in a later block
+    rng = np.random.default_rng(1)
+    x, c = rng.random((23, 6)), rng.random((7, 6))
+    rows = as_rows(sp.csr_matrix(x) if sparse else x)
+    which, d2 = nearest_sq_dist(rows, row_sq_norms(rows), like(sp.csr_matrix(c) if sparse else c, rows))
+    full = ((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=2)
+    assert which.tolist() == full.argmin(axis=1).tolist()
+    assert np.allclose(d2, full.min(axis=1))
 
 
 def test_float32_stays_float32() -> None:
