@@ -17,7 +17,7 @@ import numpy as np
 
 from strategies._types import FloatArray, Measure, Pool, RankFn
 from strategies.batch import Selector, full_order
-from strategies.coldstart import cold_start_scores, needs_cold_start, representative
+from strategies.coldstart import cold_start_scores, representative, warm_up_picks
 from strategies.guards import EXPLORATION, MAX_CLASS_SHARE, explore, new_batch, reserve_starved
 from strategies.scores import score_from_order, score_from_utility
 from strategies.selectors import top_k
@@ -39,9 +39,10 @@ class Guards:
     """Which guards a batch strategy wears.
 
     ``explore``: share of random picks. ``balance``: cap each predicted class at
-    ``max_share`` of the batch and give starved classes a slot. ``warm_up``: keep the
-    cold start (representative tasks) until every class has a few labels; without
-    it, the cold start is used only while no model exists.
+    ``max_share`` of the batch and give starved classes a slot. ``warm_up``: until every
+    class has a few labels, give the cold start's representative tasks the share of each
+    batch that the starved classes are of all classes; without it, the cold start is
+    used only while no model exists.
     """
 
     explore: float = 0.0
@@ -58,8 +59,8 @@ class Guards:
 
 #: The guards recommended for uncertainty strategies on the project's linear text models.
 GUARDED = Guards(explore=EXPLORATION, balance=True, warm_up=True)
-#: The same without random picks: the peer benchmark found that exploration costs labels on
-#: every data set within its budgets (see BENCHMARKS.md); the default wears these.
+#: The same without random picks, which cost labels on every data set of the peer benchmark
+#: within its budgets (see BENCHMARKS.md); the default wears these.
 BALANCED = Guards(balance=True, warm_up=True)
 
 
@@ -68,16 +69,19 @@ def batch(measure: Measure, selector: Selector, guards: Guards | None = None) ->
     guards = guards or Guards()
 
     def rank(pool: Pool, batch_size: int, rng: np.random.Generator) -> FloatArray:
-        cold = needs_cold_start(pool) if guards.warm_up else pool.proba is None
-        select: Selector
-        utility = np.zeros(pool.n_samples) if pool.proba is None else measure(pool, rng)
-        select = representative if cold else selector
+        cold = pool.proba is None
+        warm = 0 if cold or not guards.warm_up else warm_up_picks(pool, min(batch_size, pool.n_samples))
+        utility = np.zeros(pool.n_samples) if cold else measure(pool, rng)
         utility = np.nan_to_num(np.asarray(utility, dtype=np.float64), nan=0.0)
-        chosen = new_batch(pool, batch_size, guards.balance or cold, guards.max_share)
-        if guards.balance or cold:
+        chosen = new_batch(pool, batch_size, guards.balance or warm > 0, guards.max_share)
+        if guards.balance or warm:
             reserve_starved(pool, chosen, utility)
         explore(chosen, guards.explore, rng)
-        select(pool, utility, chosen, rng)
+        if cold:
+            representative(pool, utility, chosen, rng)
+        else:
+            representative(pool, utility, chosen, rng, count=warm)
+            selector(pool, utility, chosen, rng)
         top_k(pool, utility, chosen, rng)
         return score_from_order(full_order(chosen, utility, rng), pool.n_samples)
 

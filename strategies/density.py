@@ -64,11 +64,23 @@ def similarity(features: Features, rng: np.random.Generator, n_centres: int = DE
     return np.clip(products(rows, centres.astype(unit.dtype)).max(axis=1), 0.0, 1.0)
 
 
-def weighted(measure: Measure, beta: float = 1.0, n_centres: int = DEFAULT_CENTRES) -> Measure:
-    """``measure`` times the similarity to the pool to the power ``beta``."""
+def weighted(
+    measure: Measure, beta: float = 1.0, n_centres: int = DEFAULT_CENTRES, sparse_only: bool = False
+) -> Measure:
+    """``measure`` times the similarity to the pool to the power ``beta``.
+
+    ``sparse_only``: weight hashed text only and leave dense features to ``measure``
+    alone. In sparse TF-IDF the most uncertain tasks are often outliers (texts whose
+    words the model has never seen get a flat prediction), and the weight steers away
+    from them. Dense features have no such artifact: there the weight only pulls picks
+    from the class boundaries into the groups' cores, which cost 250-300 labels on the
+    benchmark's synthetic set.
+    """
 
     def dense_measure(pool: Pool, rng: np.random.Generator) -> FloatArray:
         u = np.nan_to_num(np.asarray(measure(pool, rng), dtype=np.float64), nan=0.0)
+        if sparse_only and not sp.issparse(pool.features):
+            return np.clip(u, 0.0, 1.0)
         return np.clip(u * similarity(pool.features, rng, n_centres) ** beta, 0.0, 1.0)
 
     return dense_measure

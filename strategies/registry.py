@@ -146,9 +146,9 @@ STRATEGIES: dict[str, Strategy] = {
     ),
     "density_cluster_margin": Strategy(
         "density_cluster_margin",
-        "margin times the square root of similarity to the pool, best of each cluster of candidates;"
-        " guards: class balance, representative cold start until every class has labels",
-        batch(weighted(_margin, beta=0.5), cluster_best(), BALANCED), per_task=False,
+        "margin (on text: times the square root of similarity to the pool), best of each cluster"
+        " of candidates; guards: class balance, representative picks while a class is starved",
+        batch(weighted(_margin, beta=0.5, sparse_only=True), cluster_best(), BALANCED), per_task=False,
     ),
     "density_cluster_margin_explore": Strategy(
         "density_cluster_margin_explore",

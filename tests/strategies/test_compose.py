@@ -59,17 +59,32 @@ def test_guards_pick_before_the_selector(make_pool: Any) -> None:
     assert 3 <= len(selector_picks) <= 7  # the rest were random picks made first
 
 
-def test_warm_up_uses_the_cold_start_while_a_class_is_starved(make_pool: Any) -> None:
-    log: list[list[int]] = []
-    starved = make_pool(n=30, labeled_targets=np.array([0, 0, 0, 1]))
-    batch(from_proba(margin), _recording(log), Guards(warm_up=True))(
-        starved, 4, np.random.default_rng(0)
-    )
-    assert log == []  # the selector was not asked: representative tasks instead
-    batch(from_proba(margin), _recording(log), Guards(warm_up=False))(
-        starved, 4, np.random.default_rng(0)
-    )
-    assert len(log) == 1
+def test_warm_up_gives_the_starved_classes_share_to_representative_tasks(make_pool: Any) -> None:
+    """One class of three starved: a third of the batch is representative, the rest the selector's."""
+    seen: list[int] = []
+
+    def counting(pool: Pool, utility: np.ndarray, chosen: Batch, rng: np.random.Generator) -> None:
+        seen.append(len(chosen.picks))  # picks made before the selector was asked
+        top_k(pool, utility, chosen, rng)
+
+    starved = make_pool(n=60, labeled_targets=np.array([0, 0, 0, 1, 1, 1, 2]))
+    batch(from_proba(margin), counting, Guards(warm_up=True))(starved, 12, np.random.default_rng(0))
+    assert seen == [1 + 4]  # one reserved slot for class 2, then ceil(12 / 3) representative picks
+    fed = make_pool(n=60, labeled_targets=np.repeat([0, 1, 2], 3))
+    batch(from_proba(margin), counting, Guards(warm_up=True))(fed, 12, np.random.default_rng(0))
+    assert seen[-1] == 0  # every class has its labels: the selector chooses the whole batch
+    batch(from_proba(margin), counting, Guards(warm_up=False))(starved, 12, np.random.default_rng(0))
+    assert seen[-1] == 0  # no warm-up guard: no representative picks either
+
+
+def test_warm_up_share_follows_the_starved_classes(make_pool: Any) -> None:
+    from strategies.coldstart import warm_up_picks
+
+    assert warm_up_picks(make_pool(proba=None), 10) == 10
+    assert warm_up_picks(make_pool(labeled_targets=np.array([0, 0, 0, 1, 1, 1, 2])), 10) == 4
+    assert warm_up_picks(make_pool(labeled_targets=np.array([0, 0, 0, 1])), 10) == 7
+    assert warm_up_picks(make_pool(labeled_targets=np.repeat([0, 1, 2], 3)), 10) == 0
+    assert warm_up_picks(make_pool(labeled_targets=np.repeat([0, 1], 15)), 10) == 0  # gave up on class 2
 
 
 def test_without_a_model_every_batch_strategy_starts_cold(make_pool: Any) -> None:

@@ -68,3 +68,18 @@ def test_sparse_centres_fitted_on_used_columns_match_dense(blobs: Any) -> None:
     dense = similarity(x, np.random.default_rng(3), n_centres=3)
     sparse = similarity(sp.csr_matrix(x), np.random.default_rng(3), n_centres=3)
     assert np.allclose(dense, sparse, atol=1e-6)
+
+
+def test_sparse_only_weighting_leaves_dense_features_to_the_measure() -> None:
+    x = np.abs(_crowd_and_outlier())
+
+    def flat(pool: Pool, rng: np.random.Generator) -> np.ndarray:
+        u = np.full(pool.n_samples, 0.8)
+        u[-1] = 0.9
+        return u
+
+    text_only = weighted(flat, beta=2.0, n_centres=1, sparse_only=True)
+    dense = text_only(Pool(features=x), np.random.default_rng(0))
+    assert np.array_equal(dense, flat(Pool(features=x), np.random.default_rng(0)))
+    sparse = text_only(Pool(features=sp.csr_matrix(x)), np.random.default_rng(0))
+    assert np.argmax(sparse) != len(x) - 1  # on text the outlier is demoted as before
