@@ -58,10 +58,11 @@ PEER_NOTE = (
 )
 OURS_NOTE = (
     "Ours start from zero labels with the cold start of `strategies/coldstart.py` (one task per "
-    "k-means cluster, round-robin, biggest cluster first); strategies with the class-balance "
-    "guard keep it until every class has 3 labels. The default is `density_cluster_margin`: "
-    "margin times the square root of the similarity to the pool's main groups, the best task "
-    "of each k-means cluster of the 10 x batch best candidates, class balance, no random picks."
+    "k-means cluster, round-robin, biggest cluster first); while some class has fewer than 3 "
+    "labels, strategies with the warm-up guard give that order the starved classes' share of "
+    "each batch. The default is `density_cluster_margin`: margin (on text, times the square "
+    "root of the similarity to the pool's main groups), the best task of each k-means cluster "
+    "of the 10 x batch best candidates, class balance, warm-up, no random picks."
 )
 SYNTHETIC_NOTE = (
     "The synthetic set is make_classification with 20,000 rows, 50 columns (20 informative, "
