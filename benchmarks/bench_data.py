@@ -38,9 +38,9 @@ class Setting:
 SETTINGS: dict[str, tuple[Setting, Setting]] = {
     "trec6": (Setting(50, 2500, 3, SLOW_ON_LARGE_POOLS), Setting(50, 600, 2)),
     "subj": (Setting(50, 2000, 3, SLOW_ON_LARGE_POOLS), Setting(50, 600, 2)),
-    "digits": (Setting(10, 600, 5), Setting(20, 300, 2)),
-    "breast_cancer": (Setting(10, 300, 5), Setting(10, 150, 2)),
-    "synthetic": (Setting(50, 3000, 3, SLOW_ON_LARGE_POOLS), Setting(50, 1000, 2)),
+    "digits": (Setting(10, 600, 10), Setting(20, 300, 2)),
+    "breast_cancer": (Setting(10, 300, 10), Setting(10, 150, 2)),
+    "synthetic": (Setting(50, 3000, 5, SLOW_ON_LARGE_POOLS), Setting(50, 1000, 2)),
 }
 
 
