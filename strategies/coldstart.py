@@ -22,17 +22,14 @@ not occur in the data at all.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.cluster import KMeans
-from sklearn.exceptions import ConvergenceWarning
 
-from strategies._threads import one_thread
-from strategies._types import Features, FloatArray, IntArray, Pool, child_seed
+from strategies._types import Features, FloatArray, IntArray, Pool
 from strategies.batch import Batch
+from strategies.clusters import fit_centres
 from strategies.geometry import as_rows, like, nearest_sq_dist, row_sq_norms
 from strategies.guards import MIN_PER_CLASS, class_counts
 from strategies.scores import score_from_order
@@ -45,28 +42,8 @@ FIT_SAMPLE = 4000
 MAX_CLUSTERS = 256
 
 
-def _fit_centres(x: Any, k: int, rng: np.random.Generator) -> tuple[FloatArray, slice | IntArray]:
-    """k-means centres of (a sample of) ``x`` and the columns they live on.
-
-    Hashed text has 2^18 columns of which a pool uses a few thousand: the centres are
-    fitted on those columns only, which gives the same distances at a fraction of the cost.
-    """
-    n = x.shape[0]
-    sample = x[np.sort(rng.choice(n, FIT_SAMPLE, replace=False))] if n > FIT_SAMPLE else x
-    cols: slice | IntArray = slice(None)
-    if sp.issparse(sample):
-        used = np.unique(sample.indices)
-        if used.size:
-            cols, sample = used, sp.csr_matrix(sample[:, used])
-    k = min(k, sample.shape[0])
-    with warnings.catch_warnings(), one_thread():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        km = KMeans(n_clusters=k, n_init=1, max_iter=100, random_state=child_seed(rng))
-        return np.asarray(km.fit(sample).cluster_centers_, dtype=np.float64), cols
-
-
-def _assign(x: Features, centres: FloatArray, cols: slice | IntArray) -> tuple[IntArray, FloatArray]:
-    rows = as_rows(x)
+def _assign(rows: Any, centres: FloatArray, cols: slice | IntArray) -> tuple[IntArray, FloatArray]:
+    """Nearest centre and squared distance to it, for rows in the pool's representation."""
     if sp.issparse(rows) and not isinstance(cols, slice):
         rows = sp.csr_matrix(rows[:, cols])
     c = like(centres, rows)
@@ -88,13 +65,13 @@ def representative_order(
     if n == 0:
         return np.zeros(0, dtype=np.intp)
     k = max(1, min(n_clusters, n, MAX_CLUSTERS))
-    centres, cols = _fit_centres(as_rows(features), k, rng)
-    cluster, d2 = _assign(features, centres, cols)
+    rows = as_rows(features)
+    centres, cols = fit_centres(rows, k, rng, FIT_SAMPLE)
+    cluster, d2 = _assign(rows, centres, cols)
     sizes = np.bincount(cluster, minlength=len(centres))
     head_start: IntArray = np.zeros(len(centres), dtype=np.intp)
     if labeled_features is not None and labeled_features.shape[0] > 0:
-        labeled = like(labeled_features, as_rows(features))
-        head_start = np.bincount(_assign(labeled, centres, cols)[0], minlength=len(centres))
+        head_start = np.bincount(_assign(like(labeled_features, rows), centres, cols)[0], minlength=len(centres))
     by_place = np.lexsort((d2, cluster))  # rows grouped by cluster, nearest first
     place = np.empty(n, dtype=np.intp)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -115,19 +92,25 @@ def _clusters_for(pool: Pool, batch_size: int) -> int:
     return batch_size + pool.n_labeled
 
 
+def _starved(pool: Pool, min_per_class: int, labels_per_class: int) -> tuple[int, int]:
+    """(classes still under ``min_per_class`` labels, classes): all of one class without a
+    model, none once ``labels_per_class`` labels per class were spent or targets are unreadable."""
+    if pool.proba is None:
+        return 1, 1
+    n_classes = int(np.shape(pool.proba)[1])
+    counts = class_counts(pool, n_classes)
+    if counts is None or pool.n_labeled >= labels_per_class * n_classes:
+        return 0, max(n_classes, 1)
+    return int((counts < min_per_class).sum()), max(n_classes, 1)
+
+
 def needs_cold_start(
     pool: Pool,
     min_per_class: int = MIN_PER_CLASS,
     labels_per_class: int = WARM_UP_LABELS_PER_CLASS,
 ) -> bool:
     """No model yet, or some class has fewer than ``min_per_class`` labels (early on)."""
-    if pool.proba is None:
-        return True
-    n_classes = int(np.shape(pool.proba)[1])
-    counts = class_counts(pool, n_classes)
-    if counts is None or pool.n_labeled >= labels_per_class * n_classes:
-        return False
-    return bool((counts < min_per_class).any())
+    return _starved(pool, min_per_class, labels_per_class)[0] > 0
 
 
 def warm_up_picks(pool: Pool, size: int, min_per_class: int = MIN_PER_CLASS) -> int:
@@ -138,14 +121,8 @@ def warm_up_picks(pool: Pool, size: int, min_per_class: int = MIN_PER_CLASS) -> 
     follow the model. (Spending whole batches on the cold start until the last class shows
     up cost up to 300 labels on the benchmark's synthetic set.)
     """
-    if pool.proba is None:
-        return size
-    if not needs_cold_start(pool, min_per_class):
-        return 0
-    n_classes = int(np.shape(pool.proba)[1])
-    counts = class_counts(pool, n_classes)
-    starved = 0 if counts is None else int((counts < min_per_class).sum())
-    return int(np.ceil(size * starved / max(n_classes, 1)))
+    starved, n_classes = _starved(pool, min_per_class, WARM_UP_LABELS_PER_CLASS)
+    return -(-size * starved // n_classes)
 
 
 def representative(

@@ -10,16 +10,13 @@ k-means centres instead, which respects a pool made of several distinct groups.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.cluster import MiniBatchKMeans
-from sklearn.exceptions import ConvergenceWarning
 
-from strategies._threads import one_thread
-from strategies._types import Features, FloatArray, Measure, Pool, child_seed
+from strategies._types import Features, FloatArray, Measure, Pool
+from strategies.clusters import fit_centres
 from strategies.geometry import as_rows, products, unit_rows
 
 DEFAULT_CENTRES = 8
@@ -33,20 +30,9 @@ def _centres(unit: Any, n_centres: int, rng: np.random.Generator) -> tuple[Float
     For hashed text the centres are fitted on the columns the sample uses only, which
     gives the same similarities as 2^18-wide centres at a fraction of the cost.
     """
-    n = unit.shape[0]
     if n_centres <= 1:
         return np.asarray(unit.mean(axis=0), dtype=np.float64).reshape(1, -1), slice(None)
-    x = unit[np.sort(rng.choice(n, FIT_SAMPLE, replace=False))] if n > FIT_SAMPLE else unit
-    cols: Any = slice(None)
-    if sp.issparse(x):
-        cols = np.unique(x.indices)
-        x = sp.csr_matrix(x[:, cols]) if cols.size else x
-        cols = cols if cols.size else slice(None)
-    k = min(n_centres, x.shape[0])
-    with warnings.catch_warnings(), one_thread():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        km = MiniBatchKMeans(n_clusters=k, n_init=1, random_state=child_seed(rng), batch_size=1024)
-        return np.asarray(km.fit(x).cluster_centers_, dtype=np.float64), cols
+    return fit_centres(unit, n_centres, rng, FIT_SAMPLE, minibatch=True)
 
 
 def similarity(features: Features, rng: np.random.Generator, n_centres: int = DEFAULT_CENTRES) -> FloatArray:

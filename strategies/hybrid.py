@@ -12,15 +12,11 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.exceptions import ConvergenceWarning
 
-from strategies._threads import one_thread
-from strategies._types import FloatArray, IntArray, Pool, child_seed
+from strategies._types import FloatArray, IntArray, Pool
 from strategies.batch import Batch, Selector, rest_order
+from strategies.clusters import kmeans
 from strategies.geometry import as_rows, compact_columns, masked_argmax, unit_rows
 from strategies.measures import distribution
 from strategies.nearest import NearestCentre
@@ -29,10 +25,7 @@ from strategies.selectors import top_k
 
 def _clusters(pool: Pool, rows: IntArray, k: int, rng: np.random.Generator) -> IntArray:
     x = unit_rows(compact_columns(as_rows(pool.features)[rows]))
-    with warnings.catch_warnings(), one_thread():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        km = KMeans(n_clusters=k, n_init=1, max_iter=50, random_state=child_seed(rng))
-        return np.asarray(km.fit_predict(x), dtype=np.intp)
+    return np.asarray(kmeans(x, k, rng, max_iter=50).labels_, dtype=np.intp)
 
 
 def cluster_best(factor: int = 10) -> Selector:
