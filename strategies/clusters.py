@@ -20,7 +20,15 @@ from strategies._threads import one_thread
 from strategies._types import FloatArray, IntArray, child_seed
 
 
-def kmeans(x: Any, k: int, rng: np.random.Generator, *, max_iter: int = 100, minibatch: bool = False) -> Any:
+def kmeans(
+    x: Any,
+    k: int,
+    rng: np.random.Generator,
+    *,
+    max_iter: int = 100,
+    minibatch: bool = False,
+    sample_weight: FloatArray | None = None,
+) -> Any:
     """A fitted k-means (k-means++ seeding, one initialisation) of the rows of ``x``."""
     seed = child_seed(rng)
     model: Any = (
@@ -30,7 +38,7 @@ def kmeans(x: Any, k: int, rng: np.random.Generator, *, max_iter: int = 100, min
     )
     with warnings.catch_warnings(), one_thread():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(x)
+        return model.fit(x, sample_weight=sample_weight)
 
 
 def fit_centres(

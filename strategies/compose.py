@@ -86,3 +86,27 @@ def batch(measure: Measure, selector: Selector, guards: Guards | None = None) ->
         return score_from_order(full_order(chosen, utility, rng), pool.n_samples)
 
     return rank
+
+
+#: Labels per class below which :func:`by_budget` uses its low-budget ranking.
+LOW_BUDGET_PER_CLASS = 10
+
+
+def by_budget(low: RankFn, high: RankFn, per_class: int = LOW_BUDGET_PER_CLASS) -> RankFn:
+    """``low`` while the project has fewer than ``per_class`` labels per class, then ``high``.
+
+    With a handful of labels per class the model's uncertainty is itself unreliable,
+    and picks that stand for many tasks teach more than the most uncertain ones; with
+    more labels the order reverses (Hacohen et al., 2022, "Active learning on a
+    budget"). On the peer benchmark's digits set a representative-of-uncertain phase
+    reached 95% of full-pool accuracy one to three batches sooner (see BENCHMARKS.md).
+    """
+    if per_class < 0:
+        raise ValueError(f"per_class must be at least 0; got {per_class}")
+
+    def rank(pool: Pool, batch_size: int, rng: np.random.Generator) -> FloatArray:
+        n_classes = 1 if pool.proba is None else int(np.shape(pool.proba)[1])
+        early = pool.n_labeled < per_class * n_classes
+        return (low if early else high)(pool, batch_size, rng)
+
+    return rank

@@ -3,6 +3,10 @@
 * :func:`cluster_best`: cluster the most uncertain candidates and take the most
   uncertain task of each cluster, so a batch does not spend ten labels on ten
   near-copies of one confusing question.
+* :func:`weighted_centres`: CLUE (Prabhu et al., 2021): k-means over the candidates
+  with each task weighted by its uncertainty, then the task nearest each centre. A
+  pick stands for a whole uncertain region rather than its most extreme member, which
+  is what a weak model needs (see :func:`strategies.compose.by_budget`).
 * :func:`badge`: BADGE (Ash et al., 2020): k-means++ seeding in the space of the
   last layer's gradient embeddings. For a linear model the embedding of task ``x``
   is ``a ⊗ [x, 1]`` with ``a = p - onehot(argmax p)``, so inner products factor as
@@ -11,6 +15,8 @@
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -28,6 +34,16 @@ def _clusters(pool: Pool, rows: IntArray, k: int, rng: np.random.Generator) -> I
     return np.asarray(kmeans(x, k, rng, max_iter=50).labels_, dtype=np.intp)
 
 
+def _one_from_each(batch: Batch, groups: Iterable[IntArray]) -> None:
+    """The first available task of each group, group by group, until the batch is full."""
+    for members in groups:
+        if batch.full:
+            break
+        free = members[batch.available[members]]
+        if free.size:
+            batch.take(int(free[0]))
+
+
 def cluster_best(factor: int = 10) -> Selector:
     """A selector: k-means over the ``factor * batch`` most useful available tasks."""
 
@@ -37,13 +53,33 @@ def cluster_best(factor: int = 10) -> Selector:
         candidates = ranked[: factor * k]
         if k > 1 and candidates.size > k:
             labels = _clusters(pool, candidates, k, rng)
-            best_first = {int(c): candidates[labels == c] for c in dict.fromkeys(labels.tolist())}
-            for members in best_first.values():  # clusters in order of their best member
-                free = members[batch.available[members]]
-                if batch.full:
-                    break
-                if free.size:
-                    batch.take(int(free[0]))
+            # clusters in order of their best member, each one's members best first
+            _one_from_each(batch, (candidates[labels == c] for c in dict.fromkeys(labels.tolist())))
+        top_k(pool, utility, batch, rng)
+
+    return select
+
+
+def weighted_centres(factor: int = 50) -> Selector:
+    """A selector: utility-weighted k-means over the ``factor * batch`` most useful tasks,
+    the task nearest each centre, clusters with the most utility first.
+
+    The candidates are capped (not the whole pool, as in the paper) so that a batch
+    from 100,000 tasks costs one k-means over a few thousand rows.
+    """
+
+    def select(pool: Pool, utility: FloatArray, batch: Batch, rng: np.random.Generator) -> None:
+        k = batch.remaining
+        candidates = rest_order(utility, ~batch.available, rng)[: factor * k]
+        if k > 1 and candidates.size > k:
+            x = compact_columns(as_rows(pool.features)[candidates])
+            weight = np.maximum(np.asarray(utility, dtype=np.float64)[candidates], 1e-9)
+            model = kmeans(x, k, rng, sample_weight=weight)
+            labels = np.asarray(model.labels_, dtype=np.intp)
+            gap = np.asarray(model.transform(x), dtype=np.float64)[np.arange(candidates.size), labels]
+            mass = np.bincount(labels, weights=weight, minlength=k)
+            nearest_first = (np.flatnonzero(labels == c) for c in np.argsort(-mass, kind="stable"))
+            _one_from_each(batch, (candidates[m[np.argsort(gap[m], kind="stable")]] for m in nearest_first))
         top_k(pool, utility, batch, rng)
 
     return select

@@ -17,11 +17,11 @@ from strategies import measures
 from strategies._types import FloatArray, Pool, RandomState, RankFn, as_generator
 from strategies.coldstart import cold_start_scores
 from strategies.committee import consensus_entropy, kl_max_disagreement, qbc, vote_entropy
-from strategies.compose import BALANCED, GUARDED, batch, per_task
+from strategies.compose import BALANCED, GUARDED, batch, by_budget, per_task
 from strategies.coreset import k_center
 from strategies.density import weighted
 from strategies.expected import eer, egl
-from strategies.hybrid import badge, cluster_best
+from strategies.hybrid import badge, cluster_best, weighted_centres
 from strategies.selectors import ranked_batch, top_k
 
 __all__ = [
@@ -35,7 +35,7 @@ __all__ = [
 
 #: The strategy used when a project names none. Change this one line to change it; the
 #: peer benchmark (``benchmarks/``) is where the choice is measured.
-DEFAULT_STRATEGY = "density_cluster_margin"
+DEFAULT_STRATEGY = "clue_cluster_margin"
 
 
 class UnknownStrategyError(ValueError):
@@ -73,6 +73,8 @@ def _random(pool: Pool, batch_size: int, rng: np.random.Generator) -> FloatArray
 _margin = measures.from_proba(measures.margin)
 _entropy = measures.from_proba(measures.entropy)
 _least_confidence = measures.from_proba(measures.least_confidence)
+_density_cluster_margin = batch(weighted(_margin, beta=0.5, sparse_only=True), cluster_best(), BALANCED)
+_clue = batch(_margin, weighted_centres(), BALANCED)
 
 STRATEGIES: dict[str, Strategy] = {
     "random": Strategy("random", "uniformly random order (the baseline)", _random, per_task=True),
@@ -148,7 +150,18 @@ STRATEGIES: dict[str, Strategy] = {
         "density_cluster_margin",
         "margin (on text: times the square root of similarity to the pool), best of each cluster"
         " of candidates; guards: class balance, representative picks while a class is starved",
-        batch(weighted(_margin, beta=0.5, sparse_only=True), cluster_best(), BALANCED), per_task=False,
+        _density_cluster_margin, per_task=False,
+    ),
+    "clue": Strategy(
+        "clue",
+        "CLUE: margin-weighted k-means over the 50 x batch best candidates, the task nearest"
+        " each centre; guards: class balance, representative picks while a class is starved",
+        _clue, per_task=False,
+    ),
+    "clue_cluster_margin": Strategy(
+        "clue_cluster_margin",
+        "clue while there are fewer than 10 labels per class, then density_cluster_margin",
+        by_budget(_clue, _density_cluster_margin), per_task=False,
     ),
     "density_cluster_margin_explore": Strategy(
         "density_cluster_margin_explore",

@@ -9,7 +9,7 @@ import pytest
 
 from strategies import Pool, order_from_scores
 from strategies.batch import Batch
-from strategies.compose import GUARDED, Guards, batch, per_task
+from strategies.compose import GUARDED, Guards, batch, by_budget, per_task
 from strategies.measures import from_proba, margin
 from strategies.selectors import top_k
 
@@ -113,3 +113,27 @@ def test_a_selector_that_stops_early_is_completed_by_top_k(make_pool: Any) -> No
     expected = Batch(20, 3)
     top_k(pool, margin(pool.proba), expected, np.random.default_rng(0))
     assert set(order_from_scores(scores)[:3]) == set(expected.picks)
+
+
+def _named(name: str, calls: list[str]) -> Any:
+    def rank(pool: Pool, batch_size: int, rng: np.random.Generator) -> np.ndarray:
+        calls.append(name)
+        return np.zeros(pool.n_samples)
+
+    return rank
+
+
+def test_by_budget_switches_at_the_labels_per_class(make_pool: Any) -> None:
+    calls: list[str] = []
+    rank = by_budget(_named("low", calls), _named("high", calls), per_class=4)
+    rng = np.random.default_rng(0)
+    rank(make_pool(proba=None, labeled_targets=None, labeled_features=None), 3, rng)
+    rank(make_pool(n_classes=3, n_labeled=11), 3, rng)  # 11 < 4 x 3 classes
+    rank(make_pool(n_classes=3, n_labeled=12), 3, rng)
+    rank(make_pool(n_classes=2, n_labeled=11), 3, rng)  # 11 >= 4 x 2 classes
+    assert calls == ["low", "low", "high", "high"]
+
+
+def test_by_budget_rejects_a_negative_threshold() -> None:
+    with pytest.raises(ValueError, match="per_class"):
+        by_budget(_named("a", []), _named("b", []), per_class=-1)

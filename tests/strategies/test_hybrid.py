@@ -1,15 +1,16 @@
-"""Uncertainty plus diversity: best of each cluster, and BADGE."""
+"""Uncertainty plus diversity: best of each cluster, CLUE, and BADGE."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from strategies import Pool
 from strategies.batch import Batch
-from strategies.hybrid import _gradient_factors, badge, cluster_best
+from strategies.hybrid import _gradient_factors, badge, cluster_best, weighted_centres
 
 
 def test_cluster_best_takes_one_per_group_of_near_copies(blobs: Any) -> None:
@@ -36,12 +37,44 @@ def hashed_rows(n: int, rng: np.random.Generator, per_row: int = 12) -> sp.csr_m
     return sp.csr_matrix((np.ones(n * per_row), (rows, cols.ravel())), shape=(n, 2**18))
 
 
-def test_cluster_best_on_hashed_text_sized_sparse_rows() -> None:
+@pytest.mark.parametrize("selector", [cluster_best(), weighted_centres()], ids=["cluster_best", "clue"])
+@pytest.mark.parametrize("flat", [False, True], ids=["utility", "zero_utility"])
+def test_clustering_selectors_on_hashed_text_sized_sparse_rows(selector: Any, flat: bool) -> None:
     rng = np.random.default_rng(0)
     x = hashed_rows(200, rng)
     batch = Batch(200, 10)
-    cluster_best()(Pool(features=x), rng.random(200), batch, rng)
+    selector(Pool(features=x), np.zeros(200) if flat else rng.random(200), batch, rng)
     assert len(set(batch.picks)) == 10
+
+
+def test_weighted_centres_takes_the_task_nearest_each_uncertain_group(blobs: Any) -> None:
+    x, group = blobs(n_per=10, centres=3)
+    x[np.arange(30) % 10 == 7] = x[np.arange(30) % 10 == 7].round() + 0.0  # the exact centre
+    utility = np.where(group == 0, 0.9, 0.5)
+    utility[np.arange(30) % 10 == 2] = 1.0  # the most uncertain row of each group is not central
+    batch = Batch(30, 3)
+    weighted_centres(factor=10)(Pool(features=x), utility, batch, np.random.default_rng(0))
+    assert sorted(batch.picks) == [7, 17, 27]  # cluster_best would take rows 2, 12, 22
+    assert batch.picks[0] == 7  # the group with the most uncertainty comes first
+
+
+def test_weighted_centres_pulls_centres_towards_uncertain_tasks() -> None:
+    # a tight group at 0 and a line from 5 to 6 whose far end is where the model is unsure
+    line = np.linspace(5.0, 6.0, 11)
+    x = np.concatenate([np.zeros(10), line])[:, None]
+    utility = np.concatenate([np.full(10, 0.1), np.where(line > 5.75, 1.0, 0.05)])
+    batch = Batch(21, 2)
+    weighted_centres(factor=20)(Pool(features=x), utility, batch, np.random.default_rng(0))
+    assert x[batch.picks[0], 0] > 5.7  # unweighted, the line's centre task is 5.5
+    assert x[batch.picks[1], 0] == 0.0
+
+
+def test_weighted_centres_only_among_the_best_candidates(blobs: Any) -> None:
+    x, group = blobs(n_per=10, centres=3)
+    utility = np.where(group == 2, 0.0, 0.5) + np.linspace(0, 0.01, 30)
+    batch = Batch(30, 2)
+    weighted_centres(factor=4)(Pool(features=x), utility, batch, np.random.default_rng(0))
+    assert set(group[batch.picks]) <= {0, 1} and len(set(batch.picks)) == 2
 
 
 def test_gradient_factors_vanish_for_confident_predictions() -> None:
