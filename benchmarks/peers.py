@@ -64,11 +64,12 @@ OURS_NOTE = (
     "Ours start from zero labels with the cold start of `strategies/coldstart.py` (one task per "
     "k-means cluster, round-robin, biggest cluster first); while some class has fewer than 3 "
     "labels, strategies with the warm-up guard give that order the starved classes' share of "
-    "each batch. The default is `clue_cluster_margin`: while there are fewer than 10 labels per "
-    "class, `clue` (margin-weighted k-means over the 50 x batch best candidates, the task nearest "
-    "each centre); then `density_cluster_margin`: margin (on text, times the square root of the "
-    "similarity to the pool's main groups), the best task of each k-means cluster of the "
-    "10 x batch best candidates. Both with class balance and warm-up, no random picks."
+    "each batch. The default is `density_cluster_margin`: margin (on text, times the square "
+    "root of the similarity to the pool's main groups), the best task of each k-means cluster "
+    "of the 10 x batch best candidates, class balance, warm-up, no random picks. "
+    "`clue_cluster_margin` uses `clue` (margin-weighted k-means over the 50 x batch best "
+    "candidates, the task nearest each centre) while there are fewer than 10 labels per class, "
+    "then the default."
 )
 SYNTHETIC_NOTE = (
     "The synthetic set is make_classification with 20,000 rows, 50 columns (20 informative, "

@@ -35,7 +35,7 @@ __all__ = [
 
 #: The strategy used when a project names none. Change this one line to change it; the
 #: peer benchmark (``benchmarks/``) is where the choice is measured.
-DEFAULT_STRATEGY = "clue_cluster_margin"
+DEFAULT_STRATEGY = "density_cluster_margin"
 
 
 class UnknownStrategyError(ValueError):
