@@ -55,6 +55,11 @@ class Pool:
         return int(self.features.shape[0])
 
     @property
+    def n_classes(self) -> int:
+        """Classes (labels, when multi-label) the model scores; 0 before any model exists."""
+        return 0 if self.proba is None else int(np.shape(self.proba)[1])
+
+    @property
     def n_labeled(self) -> int:
         return 0 if self.labeled_targets is None else len(self.labeled_targets)
 

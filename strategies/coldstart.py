@@ -31,7 +31,7 @@ from strategies._types import Features, FloatArray, IntArray, Pool
 from strategies.batch import Batch
 from strategies.clusters import fit_centres
 from strategies.geometry import as_rows, like, nearest_sq_dist, row_sq_norms
-from strategies.guards import MIN_PER_CLASS, class_counts
+from strategies.guards import MIN_PER_CLASS, class_counts, spent_per_class
 from strategies.scores import score_from_order
 
 #: The cold start ends after this many labels per class even if a class is still starved.
@@ -97,11 +97,10 @@ def _starved(pool: Pool, min_per_class: int, labels_per_class: int) -> tuple[int
     model, none once ``labels_per_class`` labels per class were spent or targets are unreadable."""
     if pool.proba is None:
         return 1, 1
-    n_classes = int(np.shape(pool.proba)[1])
-    counts = class_counts(pool, n_classes)
-    if counts is None or pool.n_labeled >= labels_per_class * n_classes:
-        return 0, max(n_classes, 1)
-    return int((counts < min_per_class).sum()), max(n_classes, 1)
+    counts = class_counts(pool, pool.n_classes)
+    if counts is None or spent_per_class(pool, labels_per_class):
+        return 0, max(pool.n_classes, 1)
+    return int((counts < min_per_class).sum()), max(pool.n_classes, 1)
 
 
 def needs_cold_start(

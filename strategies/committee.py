@@ -78,7 +78,7 @@ def committee_proba(
     rng = rng or np.random.default_rng(0)
     y = np.asarray(pool.labeled_targets).astype(np.intp)
     n_classes = (
-        int(pool.proba.shape[1]) if pool.proba is not None
+        pool.n_classes if pool.proba is not None
         else int(y.shape[1] if pool.multilabel else y.max() + 1)
     )
     if not _varied(y, pool.multilabel):

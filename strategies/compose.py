@@ -18,7 +18,14 @@ import numpy as np
 from strategies._types import FloatArray, Measure, Pool, RankFn
 from strategies.batch import Selector, full_order
 from strategies.coldstart import cold_start_scores, representative, warm_up_picks
-from strategies.guards import EXPLORATION, MAX_CLASS_SHARE, explore, new_batch, reserve_starved
+from strategies.guards import (
+    EXPLORATION,
+    MAX_CLASS_SHARE,
+    explore,
+    new_batch,
+    reserve_starved,
+    spent_per_class,
+)
 from strategies.scores import score_from_order, score_from_utility
 from strategies.selectors import top_k
 
@@ -106,8 +113,6 @@ def by_budget(low: RankFn, high: RankFn, per_class: int = LOW_BUDGET_PER_CLASS) 
         raise ValueError(f"per_class must be at least 0; got {per_class}")
 
     def rank(pool: Pool, batch_size: int, rng: np.random.Generator) -> FloatArray:
-        n_classes = 1 if pool.proba is None else int(np.shape(pool.proba)[1])
-        early = pool.n_labeled < per_class * n_classes
-        return (low if early else high)(pool, batch_size, rng)
+        return (high if spent_per_class(pool, per_class) else low)(pool, batch_size, rng)
 
     return rank

@@ -47,11 +47,16 @@ def class_counts(pool: Pool, n_classes: int) -> IntArray | None:
     return np.bincount(y, minlength=n_classes).astype(np.intp)
 
 
+def spent_per_class(pool: Pool, per_class: int) -> bool:
+    """At least ``per_class`` labels per class (one class while there is no model)."""
+    return pool.n_labeled >= per_class * max(pool.n_classes, 1)
+
+
 def starved_classes(pool: Pool, min_per_class: int = MIN_PER_CLASS) -> IntArray:
     """Classes with fewer than ``min_per_class`` labels, fewest first (needs a model)."""
     if pool.proba is None:
         return np.zeros(0, dtype=np.intp)
-    counts = class_counts(pool, int(np.shape(pool.proba)[1]))
+    counts = class_counts(pool, pool.n_classes)
     if counts is None:
         return np.zeros(0, dtype=np.intp)
     starved = np.flatnonzero(counts < min_per_class)

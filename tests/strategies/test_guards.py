@@ -14,6 +14,7 @@ from strategies.guards import (
     explore,
     new_batch,
     reserve_starved,
+    spent_per_class,
     starved_classes,
 )
 
@@ -107,3 +108,11 @@ def test_a_class_nobody_predicts_gets_no_slot() -> None:
     batch = new_batch(pool, 4, balance=True)
     reserve_starved(pool, batch, np.zeros(10))
     assert batch.picks == []
+
+
+def test_spent_per_class_counts_the_model_classes_or_one_without_a_model(make_pool: Any) -> None:
+    assert make_pool(n_classes=3).n_classes == 3 and make_pool(proba=None).n_classes == 0
+    assert not spent_per_class(make_pool(n_classes=3, n_labeled=11), 4)
+    assert spent_per_class(make_pool(n_classes=3, n_labeled=12), 4)
+    assert spent_per_class(make_pool(proba=None, n_labeled=4), 4)
+    assert not spent_per_class(make_pool(proba=None, n_labeled=3), 4)
