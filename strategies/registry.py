@@ -35,7 +35,7 @@ __all__ = [
 
 #: The strategy used when a project names none. Change this one line to change it; the
 #: peer benchmark (``benchmarks/``) is where the choice is measured.
-DEFAULT_STRATEGY = "density_cluster_margin"
+DEFAULT_STRATEGY = "focused_clue"
 
 
 class UnknownStrategyError(ValueError):
@@ -75,6 +75,7 @@ _entropy = measures.from_proba(measures.entropy)
 _least_confidence = measures.from_proba(measures.least_confidence)
 _density_cluster_margin = batch(weighted(_margin, beta=0.5, sparse_only=True), cluster_best(), BALANCED)
 _clue = batch(_margin, weighted_centres(), BALANCED)
+_focused_clue = batch(_margin, weighted_centres(factor=10), BALANCED)
 
 STRATEGIES: dict[str, Strategy] = {
     "random": Strategy("random", "uniformly random order (the baseline)", _random, per_task=True),
@@ -157,6 +158,12 @@ STRATEGIES: dict[str, Strategy] = {
         "CLUE: margin-weighted k-means over the 50 x batch best candidates, the task nearest"
         " each centre; guards: class balance, representative picks while a class is starved",
         _clue, per_task=False,
+    ),
+    "focused_clue": Strategy(
+        "focused_clue",
+        "CLUE over the 10 x batch most uncertain tasks only: margin-weighted k-means, the task"
+        " nearest each centre; guards: class balance, representative picks while a class is starved",
+        _focused_clue, per_task=False,
     ),
     "clue_cluster_margin": Strategy(
         "clue_cluster_margin",

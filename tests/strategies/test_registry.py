@@ -154,3 +154,17 @@ def test_unknown_name_lists_the_choices() -> None:
 def test_batch_size_must_be_positive(make_pool: Any) -> None:
     with pytest.raises(ValueError, match="batch_size"):
         STRATEGIES["margin"].rank(make_pool(), batch_size=0)
+
+
+def test_focused_clue_picks_only_among_the_most_uncertain(make_pool: Any) -> None:
+    """The default's CLUE clusters the 10 x batch smallest margins only; ``clue`` reaches wider."""
+    pool = make_pool(n=2000, n_labeled=60)
+    top2 = np.sort(pool.proba, axis=1)[:, -2:]
+    narrowest = set(np.argsort(top2[:, 1] - top2[:, 0], kind="stable")[: 10 * BATCH].tolist())
+
+    def first_batch(name: str) -> set[int]:
+        scores = STRATEGIES[name].rank(pool, batch_size=BATCH, random_state=0)
+        return set(order_from_scores(scores)[:BATCH].tolist())
+
+    assert first_batch("focused_clue") <= narrowest
+    assert not first_batch("clue") <= narrowest
