@@ -98,9 +98,10 @@ def _starved(pool: Pool, min_per_class: int, labels_per_class: int) -> tuple[int
     if pool.proba is None:
         return 1, 1
     counts = class_counts(pool, pool.n_classes)
+    n_classes = max(pool.n_classes, 1)
     if counts is None or spent_per_class(pool, labels_per_class):
-        return 0, max(pool.n_classes, 1)
-    return int((counts < min_per_class).sum()), max(pool.n_classes, 1)
+        return 0, n_classes
+    return int((counts < min_per_class).sum()), n_classes
 
 
 def needs_cold_start(
