@@ -8,10 +8,10 @@
   pick stands for a whole uncertain region rather than its most extreme member, which
   is what a weak model needs (see :func:`strategies.compose.by_budget`).
 * :func:`badge`: BADGE (Ash et al., 2020): k-means++ seeding in the space of the
-  last layer's gradient embeddings. For a linear model the embedding of task ``x``
-  is ``a ⊗ [x, 1]`` with ``a = p - onehot(argmax p)``, so inner products factor as
-  ``(a_i · a_j)([x_i, 1] · [x_j, 1])`` and the embedding (classes x 2^18 floats per
-  task for hashed text) is never built.
+  last layer's gradient embeddings ``a ⊗ [x, 1]`` with ``a = p - onehot(argmax p)``
+  for a linear model; the embedding (classes x 2^18 floats per task for hashed text)
+  is never built, and a pick does not cost a pass over the pool
+  (see :mod:`strategies.seeding`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from strategies.batch import Batch, Selector, rest_order
 from strategies.clusters import kmeans
 from strategies.geometry import as_rows, compact_columns, masked_argmax, unit_rows
 from strategies.measures import distribution
-from strategies.nearest import NearestCentre
+from strategies.seeding import GradientSeeding
 from strategies.selectors import top_k
 
 
@@ -103,28 +103,16 @@ def _gradient_factors(pool: Pool) -> FloatArray:
 
 def badge(pool: Pool, utility: FloatArray, batch: Batch, rng: np.random.Generator) -> None:
     """k-means++ seeding on gradient embeddings: large gradients, spread out."""
-    a = _gradient_factors(pool)
-    space = NearestCentre(pool.features)
-    g_sq = np.einsum("ij,ij->i", a, a) * (space.sq + 1.0)
-    dist2 = np.full(pool.n_samples, np.inf)
-
-    def add(c: int) -> None:
-        d2 = g_sq + g_sq[c] - 2.0 * (a @ a[c]) * (space.dots(c) + 1.0)
-        np.minimum(dist2, np.maximum(d2, 0.0), out=dist2)
-
+    space = GradientSeeding(pool.features, _gradient_factors(pool))
     for i in batch.picks:
-        add(i)
+        space.add(i)
     while not batch.full:
-        if np.isinf(dist2).all():
-            i = masked_argmax(g_sq, batch.available, rng.random(pool.n_samples))
+        if not space.centres:
+            i = masked_argmax(space.g_sq, batch.available, rng.random(pool.n_samples))
         else:
-            free = np.flatnonzero(batch.available)
-            weight = dist2[free]
-            if not np.isfinite(weight).all() or weight.sum() <= 0:
-                break
-            i = int(free[rng.choice(free.size, p=weight / weight.sum())])
+            i = space.sample(np.flatnonzero(batch.available), rng)
         if i < 0:
             break
         batch.take(i)
-        add(i)
+        space.add(i)
     top_k(pool, utility, batch, rng)
