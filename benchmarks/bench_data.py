@@ -40,7 +40,7 @@ SETTINGS: dict[str, tuple[Setting, Setting]] = {
     "subj": (Setting(50, 2000, 3, SLOW_ON_LARGE_POOLS), Setting(50, 600, 2)),
     "digits": (Setting(10, 600, 10), Setting(20, 300, 2)),
     "breast_cancer": (Setting(10, 300, 10), Setting(10, 150, 2)),
-    "synthetic": (Setting(50, 3000, 10, SLOW_ON_LARGE_POOLS), Setting(50, 1000, 2)),
+    "synthetic": (Setting(50, 3000, 20, SLOW_ON_LARGE_POOLS), Setting(50, 1000, 2)),
 }
 
 
