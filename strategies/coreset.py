@@ -21,7 +21,8 @@ def k_center(pool: Pool, utility: FloatArray, batch: Batch, rng: np.random.Gener
     """Farthest-first picks; the first pick without any centre is the most useful task.
 
     The rest of the pool is then ordered by distance to the nearest centre, the same
-    criterion continued.
+    criterion continued (for rows no pick came near, distance to the nearest of a sample
+    of the labeled rows: see :mod:`strategies.nearest`).
     """
     nearest = centres_so_far(pool, batch, rng)
     tiebreak = rng.random(pool.n_samples)
@@ -35,4 +36,4 @@ def k_center(pool: Pool, utility: FloatArray, batch: Batch, rng: np.random.Gener
             return
         batch.take(i)
         nearest.add(i)
-    batch.tail = nearest.settle()
+    batch.tail = nearest.settle(labeled=False)

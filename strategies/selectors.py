@@ -56,4 +56,4 @@ def ranked_batch(pool: Pool, utility: FloatArray, batch: Batch, rng: np.random.G
             return
         batch.take(i)
         nearest.add(i)
-    batch.tail = criterion(nearest.settle(), np.arange(pool.n_samples))
+    batch.tail = criterion(nearest.settle(labeled=False), np.arange(pool.n_samples))

@@ -101,3 +101,39 @@ def test_nothing_allowed_gives_minus_one() -> None:
 def test_sparse_dots_use_the_row() -> None:
     x = sp.csr_matrix(np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 1.0]]))
     assert np.allclose(NearestCentre(x).dots(0), [5.0, 2.0])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_labeled_rows_beyond_the_first_sample_still_count(sparse: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nearest_module, "FIRST_LABELED", 2)
+    monkeypatch.setattr(nearest_module, "FIRST_BLOCK", 4)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((300, 10))
+    labeled = rng.standard_normal((40, 10))
+    near = NearestCentre(sp.csr_matrix(x) if sparse else x, sp.csr_matrix(labeled) if sparse else labeled)
+    exact = _brute(x, labeled)
+    assert np.all(near.dist2 >= exact - 1e-9) and not np.allclose(near.dist2, exact)
+    allowed = np.ones(300, dtype=bool)
+    picks = []
+    for _ in range(10):
+        i = near.farthest(allowed, distance, np.zeros(300))
+        picks.append(i)
+        allowed[i] = False
+        near.add(i)
+    assert picks == _eager_k_center(x, labeled, 10)
+    everything = _brute(x, np.vstack([labeled, x[picks]]))
+    tail = near.settle(labeled=False).copy()
+    assert np.all(tail >= everything - 1e-9)  # the cheap tail: upper bounds...
+    assert np.sum(np.isclose(tail, everything)) < 300  # ...not all of them measured
+    assert np.allclose(near.settle(), everything)
+
+
+def test_the_first_labeled_sample_does_not_consume_the_callers_random_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the sample only changes costs, so strategies draw the same random numbers as before
+    monkeypatch.setattr(nearest_module, "FIRST_LABELED", 5)
+    x = np.random.default_rng(0).standard_normal((50, 4))
+    rng = np.random.default_rng(1)
+    NearestCentre(x, x[:30], rng)
+    assert rng.random() == np.random.default_rng(1).random()
