@@ -24,8 +24,9 @@ from backend.redis_conn import EmbeddedRedis
 pytest_plugins = ["tests.ls_fixtures"] if (Path(__file__).parent / "ls_fixtures.py").exists() else []
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = (ROOT / ".." / "shared" / "data").resolve()
-FIXTURES = (ROOT / ".." / "shared" / "ls_payloads.json").resolve()
+#: trec6 and subj (see tests/data/README.md) and the payloads Label Studio 1.23 was seen to send
+DATA = ROOT / "tests" / "data"
+FIXTURES = DATA / "ls_payloads.json"
 
 
 def load_rows(name: str = "trec6.csv") -> list[dict[str, str]]:

@@ -20,7 +20,7 @@ from backend.simulate_learners import make_learner
 from backend.simulate_report import aulc, labels_to
 from strategies import DEFAULT_STRATEGY, STRATEGIES
 
-DATA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
+DATA = Path(__file__).resolve().parent / "data"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
