@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import scipy.sparse as sp
 
 from strategies._threads import one_thread
 from strategies._types import BoolArray, Features, FloatArray, IntArray
@@ -53,7 +52,6 @@ class NearestCentre:
         self.dist2 = np.full(self.x.shape[0], np.inf)
         self.centres: list[int] = []
         self._stamp = np.zeros(self.x.shape[0], dtype=np.intp)
-        self._buffer = np.zeros(self.x.shape[1], dtype=self.x.dtype) if sp.issparse(self.x) else None
         self._labeled = centres is not None and centres.shape[0] > 0
         #: labeled centres not yet measured, and which rows have been measured against them
         self._later: Features | None = None
@@ -80,16 +78,20 @@ class NearestCentre:
         self.dist2[i] = 0.0
         self._stamp[i] = len(self.centres)
 
+    def _measure(self, rows: IntArray) -> None:
+        """Bring ``rows`` (not yet measured) up to date with the labeled rows beyond the sample."""
+        if rows.size == 0 or self._later is None:
+            return
+        d2 = min_sq_dist(self.x[rows], self.sq[rows], self._later)
+        self.dist2[rows] = np.minimum(self.dist2[rows], d2)
+        self._measured[rows] = True
+
     def refresh(self, rows: IntArray) -> None:
         """Bring ``rows`` up to date with every labeled row and every centre added so far."""
         if rows.size == 0:
             return
-        unmeasured = rows[~self._measured[rows]]
-        if unmeasured.size and self._later is not None:
-            with one_thread():
-                d2 = min_sq_dist(self.x[unmeasured], self.sq[unmeasured], self._later)
-            self.dist2[unmeasured] = np.minimum(self.dist2[unmeasured], d2)
-            self._measured[unmeasured] = True
+        with one_thread():
+            self._measure(rows[~self._measured[rows]])
         if not self.centres:
             return
         lo = int(self._stamp[rows].min())
@@ -109,11 +111,8 @@ class NearestCentre:
         and rows never measured against every labeled row keep their distance to the
         labeled sample: enough to order the tasks after a batch, at a tenth of the cost.
         """
-        if labeled and self._later is not None and not self._measured.all():
-            rows = np.flatnonzero(~self._measured)
-            d2 = min_sq_dist(self.x[rows], self.sq[rows], self._later)
-            self.dist2[rows] = np.minimum(self.dist2[rows], d2)
-            self._measured[:] = True
+        if labeled:
+            self._measure(np.flatnonzero(~self._measured))
         if self.centres and int(self._stamp.min()) < len(self.centres):
             new = np.asarray(self.centres[int(self._stamp.min()) :], dtype=np.intp)
             np.minimum(self.dist2, min_sq_dist(self.x, self.sq, self.x[new]), out=self.dist2)
@@ -143,17 +142,6 @@ class NearestCentre:
             block *= 4
         self.settle()  # a large share of the rows is in question: one blocked product
         return _best(free, criterion(self.dist2[free], free), tiebreak)
-
-    def dots(self, i: int) -> FloatArray:
-        """Inner products of pool row ``i`` with every pool row."""
-        if self._buffer is None:
-            return np.asarray(self.x @ self.x[i], dtype=np.float64)
-        lo, hi = self.x.indptr[i], self.x.indptr[i + 1]
-        cols = self.x.indices[lo:hi]
-        self._buffer[cols] = self.x.data[lo:hi]
-        out = np.asarray(self.x @ self._buffer, dtype=np.float64)
-        self._buffer[cols] = 0.0
-        return out
 
 
 def _best(rows: IntArray, values: FloatArray, tiebreak: FloatArray) -> int:

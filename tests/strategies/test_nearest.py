@@ -25,6 +25,18 @@ def _eager_k_center(x: np.ndarray, labeled: np.ndarray, k: int) -> list[int]:
     return picks
 
 
+def _lazy_k_center(near: NearestCentre, n: int, k: int) -> list[int]:
+    """``k`` farthest-first picks through :meth:`NearestCentre.farthest`."""
+    allowed = np.ones(n, dtype=bool)
+    picks = []
+    for _ in range(k):
+        i = near.farthest(allowed, distance, np.zeros(n))
+        picks.append(i)
+        allowed[i] = False
+        near.add(i)
+    return picks
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 def test_distances_to_labeled_rows_match_brute_force(sparse: bool) -> None:
     rng = np.random.default_rng(0)
@@ -54,13 +66,7 @@ def test_lazy_picks_equal_eager_picks(seed: int, sparse: bool, monkeypatch: pyte
     x = rng.standard_normal((300, 10))
     labeled = rng.standard_normal((7, 10))
     near = NearestCentre(sp.csr_matrix(x) if sparse else x, sp.csr_matrix(labeled) if sparse else labeled)
-    allowed = np.ones(300, dtype=bool)
-    picks = []
-    for _ in range(15):
-        i = near.farthest(allowed, distance, np.zeros(300))
-        picks.append(i)
-        allowed[i] = False
-        near.add(i)
+    picks = _lazy_k_center(near, 300, 15)
     assert picks == _eager_k_center(x, labeled, 15)
     assert np.allclose(near.settle(), _brute(x, np.vstack([labeled, x[picks]])))
 
@@ -98,11 +104,6 @@ def test_nothing_allowed_gives_minus_one() -> None:
     assert near.farthest(np.zeros(3, dtype=bool), distance, np.zeros(3)) == -1
 
 
-def test_sparse_dots_use_the_row() -> None:
-    x = sp.csr_matrix(np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 1.0]]))
-    assert np.allclose(NearestCentre(x).dots(0), [5.0, 2.0])
-
-
 @pytest.mark.parametrize("sparse", [False, True])
 def test_labeled_rows_beyond_the_first_sample_still_count(sparse: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(nearest_module, "FIRST_LABELED", 2)
@@ -113,13 +114,7 @@ def test_labeled_rows_beyond_the_first_sample_still_count(sparse: bool, monkeypa
     near = NearestCentre(sp.csr_matrix(x) if sparse else x, sp.csr_matrix(labeled) if sparse else labeled)
     exact = _brute(x, labeled)
     assert np.all(near.dist2 >= exact - 1e-9) and not np.allclose(near.dist2, exact)
-    allowed = np.ones(300, dtype=bool)
-    picks = []
-    for _ in range(10):
-        i = near.farthest(allowed, distance, np.zeros(300))
-        picks.append(i)
-        allowed[i] = False
-        near.add(i)
+    picks = _lazy_k_center(near, 300, 10)
     assert picks == _eager_k_center(x, labeled, 10)
     everything = _brute(x, np.vstack([labeled, x[picks]]))
     tail = near.settle(labeled=False).copy()
