@@ -19,8 +19,8 @@ from backend.simulate_engine import run_curve, strategy_chooser
 from backend.simulate_learners import make_learner
 from backend.simulate_report import aulc, labels_to
 from strategies import DEFAULT_STRATEGY, STRATEGIES
+from tests.conftest import DATA
 
-DATA = Path(__file__).resolve().parent / "data"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
