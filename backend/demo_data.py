@@ -1,6 +1,6 @@
 """What ``ls-active demo`` puts in its project: a labeling config and a few thousand texts.
 
-The default is the TREC question set beside the repository (``../shared/data/trec6.csv``)
+The default is the TREC question set in the repository (``datasets/trec6.csv``)
 with the repository's ``label_config.xml``. An installed wheel has neither, so it falls back
 to an embedded copy of the config and a small generated sample of questions. A user's own
 file brings its own classes: from ``--labels`` or the distinct values of a label column.
@@ -20,8 +20,8 @@ from backend.errors import LsActiveError
 from backend.simulate_data import read_rows
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-#: Checked out with ``shared/`` beside the repository, the demo uses the real TREC questions.
-DEFAULT_DATA = REPO_ROOT / ".." / "shared" / "data" / "trec6.csv"
+#: From a checkout the demo uses the real TREC questions.
+DEFAULT_DATA = REPO_ROOT / "datasets" / "trec6.csv"
 #: A project with more classes than this is not a classification demo any more.
 MAX_CLASSES = 100
 

@@ -15,7 +15,7 @@ import numpy as np
 from backend.simulate_data import LabeledData, load_data
 from benchmarks.bench_common import REPO
 
-SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+DATASETS_DIR = REPO / "datasets"
 
 
 #: modAL's ranked batch recomputes every pool row's distance to every labeled row for each
@@ -45,7 +45,7 @@ SETTINGS: dict[str, tuple[Setting, Setting]] = {
 
 
 def _csv(name: str) -> Callable[[], LabeledData]:
-    return lambda: load_data(Path(SHARED_DATA / f"{name}.csv"))
+    return lambda: load_data(Path(DATASETS_DIR / f"{name}.csv"))
 
 
 def _numeric(name: str, x: np.ndarray, y: np.ndarray, names: list[str]) -> LabeledData:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = (REPO / ".." / "shared" / "data").resolve()
+DATA = REPO / "datasets"
 LABEL_CONFIG = REPO / "label_config.xml"
 
 
@@ -27,7 +27,7 @@ class Rows:
 def read_trec6() -> tuple[list[str], list[str]]:
     path = DATA / "trec6.csv"
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: the benchmark reads trec6 from the shared data folder")
+        raise FileNotFoundError(f"{path} is missing: the benchmark reads trec6 from the repository's datasets folder")
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return [r["text"] for r in rows], [r["label"] for r in rows]

@@ -44,7 +44,8 @@ from benchmarks import bench_docs
 from benchmarks.loop_stack import redis_server
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = (REPO / ".." / "shared").resolve()
+DATASETS = REPO / "datasets"
+PAYLOADS = REPO / "tests" / "data" / "ls_payloads.json"
 SECTION = "## Web service latency (issue: service)"
 LABELS = ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
 CONFIG = (
@@ -82,7 +83,7 @@ class Result:
 
 
 def load_rows() -> list[dict[str, str]]:
-    with open(SHARED / "data" / "trec6.csv", newline="", encoding="utf-8") as handle:
+    with open(DATASETS / "trec6.csv", newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -164,7 +165,7 @@ def poster(session: requests.Session, url: str, body: bytes) -> Callable[[], req
 
 def bodies(rows: list[dict[str, str]]) -> dict[str, bytes]:
     """Request bodies shaped like Label Studio's captured ones, pointed at our project."""
-    captured: dict[str, Any] = json.loads((SHARED / "ls_payloads.json").read_text())
+    captured: dict[str, Any] = json.loads((PAYLOADS).read_text())
     project = f"{PROJECT}.1795269085"
     setup = {**captured["POST /setup"]["body"], "project": project, "schema": CONFIG}
     webhook = copy.deepcopy(captured["POST /webhook ANNOTATION_CREATED"]["body"])

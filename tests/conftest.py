@@ -24,9 +24,10 @@ from backend.redis_conn import EmbeddedRedis
 pytest_plugins = ["tests.ls_fixtures"] if (Path(__file__).parent / "ls_fixtures.py").exists() else []
 
 ROOT = Path(__file__).resolve().parents[1]
-#: trec6 and subj (see tests/data/README.md) and the payloads Label Studio 1.23 was seen to send
-DATA = ROOT / "tests" / "data"
-FIXTURES = DATA / "ls_payloads.json"
+#: trec6 and subj (see datasets/README.md)
+DATA = ROOT / "datasets"
+#: the request bodies Label Studio 1.23 was seen to send
+FIXTURES = ROOT / "tests" / "data" / "ls_payloads.json"
 
 
 def load_rows(name: str = "trec6.csv") -> list[dict[str, str]]:

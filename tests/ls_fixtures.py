@@ -24,7 +24,7 @@ from backend.errors import LabelStudioError
 from backend.ls_client import LabelStudioClient
 from backend.ls_local import LocalLabelStudio, create_personal_access_token
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "datasets"
 TREC6_CSV = DATA_DIR / "trec6.csv"
 TREC6_LABELS = ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
 LS_FIXTURES = ("label_studio", "ls_client", "make_project")
