@@ -16,6 +16,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "out"
+#: trec6 and subj (see datasets/README.md)
+DATASETS_DIR = REPO / "datasets"
 PEERS_VENV = REPO / "benchmarks" / ".peers-venv"
 #: A timing is repeated (best of) while the runs so far took less than this many seconds.
 REPEAT_UNDER_SECONDS = 5.0

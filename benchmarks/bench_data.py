@@ -8,15 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from backend.simulate_data import LabeledData, load_data
-from benchmarks.bench_common import REPO
-
-DATASETS_DIR = REPO / "datasets"
-
+from benchmarks.bench_common import DATASETS_DIR
 
 #: modAL's ranked batch recomputes every pool row's distance to every labeled row for each
 #: pick (n x labeled x columns, batch times per round): on the large pools one run takes
@@ -45,7 +41,7 @@ SETTINGS: dict[str, tuple[Setting, Setting]] = {
 
 
 def _csv(name: str) -> Callable[[], LabeledData]:
-    return lambda: load_data(Path(DATASETS_DIR / f"{name}.csv"))
+    return lambda: load_data(DATASETS_DIR / f"{name}.csv")
 
 
 def _numeric(name: str, x: np.ndarray, y: np.ndarray, names: list[str]) -> LabeledData:

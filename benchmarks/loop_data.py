@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO / "datasets"
+from benchmarks.bench_common import DATASETS_DIR, REPO
+
 LABEL_CONFIG = REPO / "label_config.xml"
 
 
@@ -25,7 +24,7 @@ class Rows:
 
 
 def read_trec6() -> tuple[list[str], list[str]]:
-    path = DATA / "trec6.csv"
+    path = DATASETS_DIR / "trec6.csv"
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: the benchmark reads trec6 from the repository's datasets folder")
     with path.open(newline="", encoding="utf-8") as handle:

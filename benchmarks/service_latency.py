@@ -41,10 +41,10 @@ from backend.model import train_model
 from backend.state import ProjectState
 from backend.store import ArtifactStore
 from benchmarks import bench_docs
+from benchmarks.bench_common import DATASETS_DIR
 from benchmarks.loop_stack import redis_server
 
 REPO = Path(__file__).resolve().parents[1]
-DATASETS = REPO / "datasets"
 PAYLOADS = REPO / "tests" / "data" / "ls_payloads.json"
 SECTION = "## Web service latency (issue: service)"
 LABELS = ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
@@ -83,7 +83,7 @@ class Result:
 
 
 def load_rows() -> list[dict[str, str]]:
-    with open(DATASETS / "trec6.csv", newline="", encoding="utf-8") as handle:
+    with open(DATASETS_DIR / "trec6.csv", newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -165,7 +165,7 @@ def poster(session: requests.Session, url: str, body: bytes) -> Callable[[], req
 
 def bodies(rows: list[dict[str, str]]) -> dict[str, bytes]:
     """Request bodies shaped like Label Studio's captured ones, pointed at our project."""
-    captured: dict[str, Any] = json.loads((PAYLOADS).read_text())
+    captured: dict[str, Any] = json.loads(PAYLOADS.read_text())
     project = f"{PROJECT}.1795269085"
     setup = {**captured["POST /setup"]["body"], "project": project, "schema": CONFIG}
     webhook = copy.deepcopy(captured["POST /webhook ANNOTATION_CREATED"]["body"])

@@ -107,7 +107,7 @@ def by_budget(low: RankFn, high: RankFn, per_class: int = LOW_BUDGET_PER_CLASS) 
     more labels the order reverses (Hacohen et al., 2022, "Active learning on a
     budget"). In the peer benchmark (BENCHMARKS.md) a CLUE phase helped where batches are
     small against the classes (digits: 80 labels to 95% of full-pool accuracy instead of
-    110) and cost labels where they are large (synthetic, 50 per batch: 600 instead of 450).
+    110) and cost labels where they are large (synthetic, 50 per batch: 600 instead of 500).
     """
     if per_class < 0:
         raise ValueError(f"per_class must be at least 0; got {per_class}")

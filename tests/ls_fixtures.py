@@ -10,11 +10,9 @@ Every test that uses these fixtures is marked ``labelstudio``.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -23,9 +21,8 @@ import pytest
 from backend.errors import LabelStudioError
 from backend.ls_client import LabelStudioClient
 from backend.ls_local import LocalLabelStudio, create_personal_access_token
+from tests.conftest import load_rows
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "datasets"
-TREC6_CSV = DATA_DIR / "trec6.csv"
 TREC6_LABELS = ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
 LS_FIXTURES = ("label_studio", "ls_client", "make_project")
 
@@ -49,8 +46,7 @@ def choices_result(*labels: str, from_name: str = "label",
 
 def read_trec6(limit: int | None = None) -> tuple[list[str], list[str]]:
     """Texts and their true labels from ``trec6.csv``, in file order."""
-    with TREC6_CSV.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))[:limit]
+    rows = load_rows("trec6.csv")[:limit]
     return [r["text"] for r in rows], [r["label"] for r in rows]
 
 
