@@ -68,7 +68,7 @@ OURS_NOTE = (
     "each batch. The default is `focused_clue`: margin-weighted k-means (CLUE) over the "
     "10 x batch smallest-margin tasks only, the task nearest each centre, clusters with the "
     "most uncertainty first; class balance, warm-up, no random picks. `clue` is the same over "
-    "the 50 x batch best candidates; `clue_cluster_margin` uses `clue` while there are fewer "
+    "the 25 x batch best candidates; `clue_cluster_margin` uses `clue` while there are fewer "
     "than 10 labels per class, then `density_cluster_margin` (the previous default: margin, on "
     "text times the square root of the similarity to the pool's main groups, the best task of "
     "each k-means cluster of the 10 x batch best candidates)."

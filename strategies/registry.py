@@ -155,7 +155,7 @@ STRATEGIES: dict[str, Strategy] = {
     ),
     "clue": Strategy(
         "clue",
-        "CLUE: margin-weighted k-means over the 50 x batch best candidates, the task nearest"
+        "CLUE: margin-weighted k-means over the 25 x batch best candidates, the task nearest"
         " each centre; guards: class balance, representative picks while a class is starved",
         _clue, per_task=False,
     ),
