@@ -110,3 +110,17 @@ def test_duplicate_sparse_entries_are_summed() -> None:
 def test_pool_with_large_finite_values_is_kept() -> None:
     x = np.full((2, 2), 1e30)
     assert as_rows(x)[0, 0] == 1e30
+
+
+def test_float32_norms_agree_with_float64() -> None:
+    x = np.random.default_rng(0).standard_normal((50, 384)).astype(np.float32)
+    norms = row_sq_norms(x)
+    assert norms.dtype == np.float64
+    assert np.allclose(norms, row_sq_norms(x.astype(np.float64)), rtol=1e-5)
+
+
+def test_float32_pool_whose_sum_overflows_is_kept() -> None:
+    x = np.full((4, 2), 3e38, dtype=np.float32)  # finite, but the float32 sum is inf
+    rows = as_rows(x)
+    assert rows.dtype == np.float32
+    assert np.array_equal(rows, x)

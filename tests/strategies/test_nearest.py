@@ -132,3 +132,30 @@ def test_the_first_labeled_sample_does_not_consume_the_callers_random_stream(
     rng = np.random.default_rng(1)
     NearestCentre(x, x[:30], rng)
     assert rng.random() == np.random.default_rng(1).random()
+
+
+@pytest.mark.parametrize("shortlist", [1, 2, 100])
+def test_picks_do_not_depend_on_the_shortlist_length(shortlist: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nearest_module, "FIRST_BLOCK", 4)
+    monkeypatch.setattr(nearest_module, "SHORTLIST", shortlist)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((400, 6))
+    labeled = rng.standard_normal((5, 6))
+    assert _lazy_k_center(NearestCentre(x, labeled), 400, 25) == _eager_k_center(x, labeled, 25)
+
+
+def test_the_shortlist_spares_a_full_partition_on_most_picks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounds only shrink, so one threshold serves several picks."""
+    monkeypatch.setattr(nearest_module, "FIRST_BLOCK", 16)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((20_000, 8))
+    partitions = []
+    original = np.partition
+
+    def counting(a: np.ndarray, kth: int, *args: object, **kwargs: object) -> np.ndarray:
+        partitions.append(a.size)
+        return original(a, kth, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nearest_module.np, "partition", counting)
+    _lazy_k_center(NearestCentre(x, x[:3]), 20_000, 40)
+    assert 0 < len(partitions) < 20
