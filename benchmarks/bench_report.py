@@ -14,6 +14,11 @@ from typing import Any
 from benchmarks import bench_docs
 
 SECTION = "## Query strategies (issue: strategies)"
+#: Ours whose selector weighs distances between tasks: the core-set and hybrid selection
+#: that the speed target compares with the peers' core-set.
+SELECTION = ("coreset", "ranked_batch", "badge", "cluster_margin", "cluster_margin_explore",
+             "density_cluster_margin", "density_cluster_margin_explore", "clue", "focused_clue",
+             "clue_cluster_margin")
 
 
 def library(name: str) -> str:
@@ -141,8 +146,16 @@ def target_lines(all_results: dict[str, dict[str, Any]],
         below = [n for n, t in ours.items() if ref and (t is None or ref / t < 10)]
         lines.append(f"- batch of 100 from {list(timing)[-1]} under 2 s: "
                      + (f"all of ours but {', '.join(slow)}" if slow else "every one of ours"))
-        lines.append(f"- ≥ 10x faster than scikit-activeml's core-set ({ref} s): "
-                     + (f"all of ours but {', '.join(below)}" if below else "every one of ours"))
+        timed = [n for n in SELECTION if n in ours]
+        missed = [n for n in timed if n in below]
+        slowest = max(timed, key=lambda n: ours[n] or math.inf, default=None)
+        verdict = (f"**not met** ({', '.join(missed)})" if missed or not ref or not slowest
+                   else f"met (slowest: {slowest}, x{ref / (ours[slowest] or math.inf):.1f})")
+        lines.append(f"- core-set and hybrid selection ({', '.join(timed)}) ≥ 10x faster than "
+                     f"scikit-activeml's core-set ({ref} s): {verdict}")
+        others = [n for n in below if n not in SELECTION]
+        if others:
+            lines.append(f"- under 10x, outside that target: {', '.join(others)}")
     return [*lines, ""]
 
 

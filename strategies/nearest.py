@@ -128,7 +128,9 @@ class NearestCentre:
         """The allowed row with the largest ``criterion`` (-1 if none is allowed).
 
         Rows are refreshed in order of their (stale, hence optimistic) criterion until
-        the best refreshed value is at least every remaining bound.
+        the best refreshed value is at least every remaining bound. Rows whose bound
+        equals that value (duplicate texts, say) are refreshed too, so that ``tiebreak``
+        decides between equals, not the order of a partition.
         """
         free = np.flatnonzero(allowed)
         if free.size == 0:
@@ -144,8 +146,13 @@ class NearestCentre:
             bound[top] = -np.inf
             rest = bound.max()
             bound[top] = fresh
-            if fresh.max() >= rest:
+            best = fresh.max()
+            if best > rest:
                 return _best(free[top], fresh, tiebreak)
+            if best == rest:
+                tied = free[bound >= best]
+                self.refresh(tied)
+                return _best(tied, criterion(self.dist2[tied], tied), tiebreak)
             block *= 4
         self.settle()  # a large share of the rows is in question: one blocked product
         return _best(free, criterion(self.dist2[free], free), tiebreak)

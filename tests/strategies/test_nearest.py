@@ -159,3 +159,17 @@ def test_the_shortlist_spares_a_full_partition_on_most_picks(monkeypatch: pytest
     monkeypatch.setattr(nearest_module.np, "partition", counting)
     _lazy_k_center(NearestCentre(x, x[:3]), 20_000, 40)
     assert 0 < len(partitions) < 20
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ties_between_duplicates_go_to_the_tiebreak(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exact duplicates are equally far from every centre: the tie-break, not the
+    position in a partition, must choose between them."""
+    monkeypatch.setattr(nearest_module, "FIRST_BLOCK", 2)
+    rng = np.random.default_rng(seed)
+    far = rng.standard_normal((1, 4)) * 50
+    x = np.vstack([rng.standard_normal((40, 4)), np.repeat(far, 6, axis=0)])
+    tiebreak = rng.random(len(x))
+    near = NearestCentre(x, x[:2])
+    winner = near.farthest(np.ones(len(x), dtype=bool), distance, tiebreak)
+    assert winner == 40 + int(np.argmax(tiebreak[40:]))
