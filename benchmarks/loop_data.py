@@ -6,9 +6,9 @@ so every task's text stays distinct (a copy shares all but the suffix's n-grams 
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 
+from backend.simulate_data import read_rows
 from benchmarks.bench_common import DATASETS_DIR, REPO
 
 LABEL_CONFIG = REPO / "label_config.xml"
@@ -27,8 +27,7 @@ def read_trec6() -> tuple[list[str], list[str]]:
     path = DATASETS_DIR / "trec6.csv"
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: the benchmark reads trec6 from the repository's datasets folder")
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = read_rows(path)
     return [r["text"] for r in rows], [r["label"] for r in rows]
 
 

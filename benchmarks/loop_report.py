@@ -8,11 +8,11 @@ from pathlib import Path
 
 from backend.ls_client import MAX_PREDICTIONS_PER_REQUEST
 from benchmarks import bench_docs
+from benchmarks.bench_common import REPO
 from benchmarks.loop_milestone import Milestone
 from benchmarks.loop_profile import Step
 from benchmarks.loop_throughput import Throughput
 
-REPO = Path(__file__).resolve().parents[1]
 SECTION = "## Active-learning loop (issue: loop)"
 #: Targets from the issue: the largest pool fresh within this many seconds; scoring this fast.
 FRESH_TARGET = (10_000, 20.0)

@@ -22,8 +22,8 @@ import requests
 
 from backend.ls_local import LABEL_STUDIO_VERSION, LocalLabelStudio
 from backend.redis_conn import EmbeddedRedis
+from benchmarks.bench_common import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 #: Queues of their own, so no other worker on a shared Redis takes the jobs being timed.
 QUEUES = {
     "TRAIN_QUEUE": "ls-active-loopbench-train",

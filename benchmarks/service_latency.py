@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import csv
 import json
 import os
 import platform
@@ -38,13 +37,13 @@ from rq import Queue
 
 from backend.features import featurize
 from backend.model import train_model
+from backend.simulate_data import read_rows
 from backend.state import ProjectState
 from backend.store import ArtifactStore
 from benchmarks import bench_docs
-from benchmarks.bench_common import DATASETS_DIR
+from benchmarks.bench_common import DATASETS_DIR, REPO
 from benchmarks.loop_stack import redis_server
 
-REPO = Path(__file__).resolve().parents[1]
 PAYLOADS = REPO / "tests" / "data" / "ls_payloads.json"
 SECTION = "## Web service latency (issue: service)"
 LABELS = ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
@@ -82,9 +81,8 @@ class Result:
         return self.tasks * len(self.samples) / (sum(self.samples) / 1000.0) if self.tasks else 0.0
 
 
-def load_rows() -> list[dict[str, str]]:
-    with open(DATASETS_DIR / "trec6.csv", newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+def load_rows() -> list[dict[str, Any]]:
+    return read_rows(DATASETS_DIR / "trec6.csv")
 
 
 def free_port() -> int:

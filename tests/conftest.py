@@ -6,7 +6,6 @@ session. A real Label Studio comes from ``tests/ls_fixtures.py``.
 
 from __future__ import annotations
 
-import csv
 import os
 import socket
 import subprocess
@@ -14,12 +13,14 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 import requests
 
 from backend.redis_conn import EmbeddedRedis
+from backend.simulate_data import read_rows
 
 pytest_plugins = ["tests.ls_fixtures"] if (Path(__file__).parent / "ls_fixtures.py").exists() else []
 
@@ -30,9 +31,8 @@ DATA = ROOT / "datasets"
 FIXTURES = ROOT / "tests" / "data" / "ls_payloads.json"
 
 
-def load_rows(name: str = "trec6.csv") -> list[dict[str, str]]:
-    with open(DATA / name, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+def load_rows(name: str = "trec6.csv") -> list[dict[str, Any]]:
+    return read_rows(DATA / name)
 
 
 def free_port() -> int:
