@@ -8,6 +8,7 @@ Redis: no Label Studio call, no training. The work itself is scheduled through
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from backend.payloads import Event
@@ -31,6 +32,8 @@ def count(services: Services, event: Event) -> None:
         if amount:
             pipe.hincrby(state_key, field, amount)
     pipe.hincrby(state_key, f"event:{event.action}", 1)
+    if event.labels_created or event.labels_updated or event.labels_deleted or event.cancelled:
+        pipe.hset(state_key, "last_label_at", f"{time.time():.3f}")
     pipe.execute()
     services.state.count_event(event.project, "events")
 

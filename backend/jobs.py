@@ -19,6 +19,7 @@ from typing import Any
 
 from rq import get_current_job
 
+from backend.cleanup import CLEANUP_PACE, CLEANUP_RETRY_SECONDS, UNHURRIED, delete_versions, superseded
 from backend.errors import LabelStudioError, NotEnoughLabels
 from backend.evaluation import TRAINING_FILE, ensure_stop_set, evaluate_version, training_record
 from backend.features import featurize
@@ -177,14 +178,19 @@ def _configure_project(svc: Services, client: LabelStudioClient, project: int) -
 def _push(client: LabelStudioClient, project: int, version: str, preds: list[dict[str, Any]]) -> int:
     """Import one prediction per task for ``version`` and make it current; safe to retry.
 
-    A retry after a partial import first deletes what the failed attempt left, so every task
-    ends with exactly one prediction of the version.
+    A retry finds what an earlier attempt imported: all of it (the answer was lost) is kept;
+    a part of it is deleted first, a prediction at a time, so every task ends with exactly
+    one prediction of the version and Label Studio's database is never held for long.
     """
     if client.get_project(project).get("model_version") == version:
         return 0
-    if client.list_prediction_versions(project).get(version):
-        client.delete_prediction_version(project, version)
-    created = client.import_predictions(project, preds) if preds else 0
+    already = client.list_prediction_versions(project).get(version, 0)
+    if already == len(preds):
+        created = already
+    else:
+        if already:
+            delete_versions(client, project, [version], UNHURRIED)
+        created = client.import_predictions(project, preds)
     if preds:
         client.set_model_version(project, version)
     return created
@@ -267,19 +273,23 @@ def evaluate(project: int, version: str) -> dict[str, Any]:
     return evaluate_version(project, version, ls_url, svc)
 
 
-def cleanup_versions(project: int) -> list[str]:
-    """RQ job: delete superseded prediction versions, keeping the current and the last few."""
+def cleanup_versions(project: int) -> dict[str, Any]:
+    """RQ job: delete superseded prediction versions gently, yielding to retrains and pushes.
+
+    Keeps the current version and the ``KEEP_VERSIONS`` newest others. A run that had to
+    stop early (another job waits, or its time budget ran out) schedules the next one.
+    """
     svc = services()
+    svc.scheduler.cleanup_started(project)
     config = project_config(svc, project)
-    ours = [r["version"] for r in svc.state.versions(project)]
-    keep = set(ours[-(svc.settings.keep_versions + 1):]) | {COLD_START_VERSION}
-    deleted = []
     with client_for(svc, config) as client:
         current = client.get_project(project).get("model_version")
-        for version in client.list_prediction_versions(project):
-            if version.startswith(VERSION_PREFIX) and version not in keep and version != current:
-                client.delete_prediction_version(project, version)
-                deleted.append(version)
-    if deleted:
-        log.info("project %s: deleted old prediction versions %s", project, ", ".join(deleted))
-    return deleted
+        doomed = superseded(client.list_prediction_versions(project), current, VERSION_PREFIX,
+                            svc.settings.keep_versions)
+        result = delete_versions(client, project, doomed, CLEANUP_PACE, svc.scheduler.others_waiting,
+                                 lambda: svc.state.counters(project).get("last_label_at"))
+    if not result.finished:  # the budget ran out (go to the back of the queue) or others wait (later)
+        svc.scheduler.enqueue_cleanup(project, delay=0 if result.out_of_time else CLEANUP_RETRY_SECONDS)
+    log.info("project %s: cleanup deleted %d predictions of %d superseded version(s) in %.1fs%s", project,
+             result.deleted, len(doomed), result.seconds, "" if result.finished else "; continuing later")
+    return {"versions": doomed, "deleted": result.deleted, "finished": result.finished}

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 import redis
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 
 from backend.milestones import milestones_between, next_milestone
 from backend.payloads import Event
@@ -53,6 +55,9 @@ end
 redis.call('HSET', KEYS[1], 'status', 'idle')
 return {'idle', ''}
 """
+CLEANUP_JOB = "backend.jobs.cleanup_versions"
+#: A cleanup flagged as pending but lost (its Redis key outlives it by at most this) frees up.
+CLEANUP_PENDING_TTL = 3600
 _DEAD = (JobStatus.FAILED, JobStatus.FINISHED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
@@ -188,14 +193,54 @@ class Scheduler:
         )
         return str(job.id)
 
-    def enqueue_cleanup(self, project: int) -> str:
-        job = self.maintenance_queue.enqueue(
-            "backend.jobs.cleanup_versions", args=(project,), job_timeout=self.settings.job_timeout,
-            result_ttl=3600, failure_ttl=7 * 86400, description=f"delete old predictions of project {project}",
-        )
+    def enqueue_cleanup(self, project: int, delay: float = 0) -> str | None:
+        """Queue one cleanup of superseded versions (now, or in ``delay`` seconds).
+
+        At most one waits per project: the flag is cleared when the job starts, so a request
+        made while one runs queues the next one.
+        """
+        if not self.conn.set(key(project, "cleanup-pending"), "1", nx=True, ex=CLEANUP_PENDING_TTL):
+            return None
+        options: dict[str, Any] = {
+            "args": (project,), "job_timeout": self.settings.job_timeout, "result_ttl": 3600,
+            "failure_ttl": 7 * 86400, "description": f"delete old predictions of project {project}",
+        }
+        try:
+            if delay > 0:
+                job = self.maintenance_queue.enqueue_in(timedelta(seconds=delay), CLEANUP_JOB, **options)
+            else:
+                job = self.maintenance_queue.enqueue(CLEANUP_JOB, **options)
+        except redis.RedisError:
+            self.conn.delete(key(project, "cleanup-pending"))
+            raise
         return str(job.id)
 
+    def cleanup_started(self, project: int) -> None:
+        self.conn.delete(key(project, "cleanup-pending"))
+
+    def others_waiting(self) -> bool:
+        """Any job waits (of any project), or a retrain or push runs: housekeeping comes last."""
+        if any(self.conn.llen(q.key) for q in (self.train_queue, self.score_queue, self.maintenance_queue)):
+            return True
+        return any(self.conn.zcard(StartedJobRegistry(q.name, connection=self.conn).key)
+                   for q in (self.train_queue, self.score_queue))
+
     # -- status --------------------------------------------------------------------------
+    def work_in_flight(self, include_cleanup: bool = False) -> list[str]:
+        """Descriptions of the jobs waiting, scheduled or running on the three queues.
+
+        The cleanup of old versions is left out unless asked for: it runs for minutes at a
+        gentle pace and steps aside whenever anything else has to run.
+        """
+        found = []
+        for queue in (self.train_queue, self.score_queue, self.maintenance_queue):
+            ids = (queue.get_job_ids() + queue.scheduled_job_registry.get_job_ids()
+                   + StartedJobRegistry(queue.name, connection=self.conn).get_job_ids())
+            for job in Job.fetch_many(ids, connection=self.conn):
+                if job is not None and (include_cleanup or job.func_name != CLEANUP_JOB):
+                    found.append(f"{queue.name}: {job.description}")
+        return found
+
     def job_status(self, job_id: str) -> dict[str, Any]:
         try:
             job = Job.fetch(job_id, connection=self.conn)

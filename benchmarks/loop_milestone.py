@@ -13,12 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from rq import Queue
 from rq.job import Job
-from rq.registry import StartedJobRegistry
 
 from backend.ls_client import LabelStudioClient
-from backend.scheduling import slot_key
+from backend.scheduling import Scheduler, slot_key
+from backend.settings import Settings
 from backend.state import ProjectState
 from benchmarks.loop_project import LoopProject, LsHttp
 from benchmarks.loop_stack import QUEUES
@@ -63,11 +62,11 @@ def epoch(moment: datetime | None) -> float:
 
 
 def quiet(conn: redis.Redis, ls: LsHttp, project: int) -> bool:
-    """No job waits or runs (maintenance included) and Label Studio serves the current version."""
-    for name in QUEUES.values():
-        queue = Queue(name, connection=conn)
-        if len(queue) or StartedJobRegistry(name, connection=conn).count or queue.scheduled_job_registry.count:
-            return False
+    """No job waits or runs (the metrics report included, the slow cleanup of old versions not),
+    and Label Studio serves the current version."""
+    settings = Settings.from_env({**QUEUES, "REDIS_URL": "redis://unused"})
+    if Scheduler(settings, conn, ProjectState(conn)).work_in_flight():
+        return False
     if conn.hget(slot_key(project), "status") not in (None, b"idle"):
         return False
     return ls.model_version(project) == ProjectState(conn).current_version(project)

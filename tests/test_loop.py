@@ -65,13 +65,9 @@ class Loop:
         return [r["version"] for r in self.state.versions(self.project.id)]
 
     def quiet(self) -> bool:
-        """No job waits or runs, and Label Studio serves the backend's current version."""
-        names = ("ls-active-train", "ls-active-score", "ls-active-maintenance")
-        if any(len(Queue(n, connection=self.conn)) for n in names):
-            return False
-        if any(StartedJobRegistry(n, connection=self.conn).count for n in names):
-            return False
-        if any(Queue(n, connection=self.conn).scheduled_job_registry.count for n in names):
+        """No job waits or runs (the slow cleanup of old versions aside), and Label Studio
+        serves the backend's current version."""
+        if Scheduler(Settings.from_env(self.env), self.conn, self.state).work_in_flight():
             return False
         slot = self.conn.hget(slot_key(self.project.id), "status")
         if slot not in (None, b"idle"):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import http.server
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from backend.cleanup import CLEANUP_PACE, delete_versions
 from backend.errors import LabelStudioError
 from backend.ls_client import QUEUE_VIEW_TITLE, LabelStudioClient
 from backend.ls_local import LocalLabelStudio, free_port
@@ -152,22 +154,50 @@ def test_queue_view_filters_labeled_tasks_and_has_the_title(
 
 
 @pytest.mark.labelstudio
-def test_delete_old_version_keeps_the_current_one(
+def test_a_version_is_deleted_a_prediction_at_a_time_and_the_current_one_never(
     ls_client: LabelStudioClient, make_project: MakeProject
 ) -> None:
     project = make_project(30)
     scores = np.linspace(0.0, 1.0, 30)
-    for version in ("v1", "v2"):
+    for version in ("v1", "v2", "v1-and-more"):
         ls_client.import_predictions(project.id,
                                      _predictions(project, project.task_ids, scores, version))
     ls_client.set_model_version(project.id, "v2")
-    assert ls_client.delete_prediction_version(project.id, "v1") == 30
-    assert ls_client.list_prediction_versions(project.id) == {"v2": 30}
+    pages = list(ls_client.prediction_ids(project.id, "v1", page_size=7))
+    assert [len(p) for p in pages] == [7, 7, 7, 7, 2]  # one page of tasks each, only v1's predictions
+    ids = [i for page in pages for i in page]
+    assert len(set(ids)) == 30
+    assert ls_client.delete_prediction(ids[0]) is True
+    assert ls_client.delete_prediction(ids[0]) is False  # already gone
+    result = delete_versions(ls_client, project.id, ["v1"], replace(CLEANUP_PACE, pause_idle=0.0))
+    assert (result.deleted, result.finished) == (29, True)
+    assert ls_client.list_prediction_versions(project.id) == {"v2": 30, "v1-and-more": 30}
     with pytest.raises(LabelStudioError, match="current model_version") as caught:
-        ls_client.delete_prediction_version(project.id, "v2")
+        delete_versions(ls_client, project.id, ["v2"], CLEANUP_PACE)
     assert caught.value.retryable is False
-    assert ls_client.list_prediction_versions(project.id) == {"v2": 30}
+    assert ls_client.list_prediction_versions(project.id) == {"v2": 30, "v1-and-more": 30}
     assert ls_client.get_project(project.id)["model_version"] == "v2"
+
+
+@pytest.mark.labelstudio
+def test_a_cleanup_stops_at_once_when_other_work_waits(
+    ls_client: LabelStudioClient, make_project: MakeProject
+) -> None:
+    project = make_project(10)
+    for version in ("v1", "v2"):
+        ls_client.import_predictions(project.id, _predictions(project, project.task_ids, np.zeros(10), version))
+    ls_client.set_model_version(project.id, "v2")
+    asked = []
+
+    def others_waiting() -> bool:
+        asked.append(1)
+        return len(asked) > 3
+
+    result = delete_versions(ls_client, project.id, ["v1"], replace(CLEANUP_PACE, pause_idle=0.0), others_waiting)
+    assert (result.deleted, result.finished, result.out_of_time) == (3, False, False)
+    assert ls_client.list_prediction_versions(project.id)["v1"] == 7
+    out_of_time = delete_versions(ls_client, project.id, ["v1"], replace(CLEANUP_PACE, budget=0.0))
+    assert (out_of_time.deleted, out_of_time.finished, out_of_time.out_of_time) == (0, False, True)
 
 
 @pytest.mark.labelstudio
