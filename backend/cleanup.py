@@ -86,18 +86,19 @@ def delete_versions(
     client: LabelStudioClient,
     project: int,
     versions: list[str],
+    current: str | None,
     pace: Pace,
     others_waiting: Callable[[], bool] = lambda: False,
     last_label_at: Callable[[], float | None] = lambda: None,
 ) -> CleanupResult:
     """Delete every prediction of ``versions``, one request each, paced by ``pace``.
 
-    ``others_waiting`` is asked before every deletion: a retrain or push requested meanwhile
-    waits for one deletion at most. ``last_label_at`` (epoch seconds of the project's last
+    ``current`` is the project's model_version, which is never deleted. ``others_waiting``
+    is asked before every deletion: a retrain or push requested meanwhile waits for one
+    deletion at most. ``last_label_at`` (epoch seconds of the project's last
     label event) chooses the pause. ``finished`` is False when the run stopped early: call
     again later. Safe to repeat (a prediction already gone is skipped).
     """
-    current = client.get_project(project).get("model_version")
     if current in versions:
         # it would leave tasks without a score of the version the Data Manager sorts by
         raise LabelStudioError(f"Refusing to delete prediction version {current!r} of project {project}: "

@@ -182,14 +182,15 @@ def _push(client: LabelStudioClient, project: int, version: str, preds: list[dic
     a part of it is deleted first, a prediction at a time, so every task ends with exactly
     one prediction of the version and Label Studio's database is never held for long.
     """
-    if client.get_project(project).get("model_version") == version:
+    current = client.get_project(project).get("model_version")
+    if current == version:
         return 0
     already = client.list_prediction_versions(project).get(version, 0)
     if already == len(preds):
         created = already
     else:
         if already:
-            delete_versions(client, project, [version], UNHURRIED)
+            delete_versions(client, project, [version], current, UNHURRIED)
         created = client.import_predictions(project, preds)
     if preds:
         client.set_model_version(project, version)
@@ -286,7 +287,9 @@ def cleanup_versions(project: int) -> dict[str, Any]:
         current = client.get_project(project).get("model_version")
         doomed = superseded(client.list_prediction_versions(project), current, VERSION_PREFIX,
                             svc.settings.keep_versions)
-        result = delete_versions(client, project, doomed, CLEANUP_PACE, svc.scheduler.others_waiting,
+        if not doomed:
+            return {"versions": [], "deleted": 0, "finished": True}
+        result = delete_versions(client, project, doomed, current, CLEANUP_PACE, svc.scheduler.others_waiting,
                                  lambda: svc.state.counters(project).get("last_label_at"))
     if not result.finished:  # the budget ran out (go to the back of the queue) or others wait (later)
         svc.scheduler.enqueue_cleanup(project, delay=0 if result.out_of_time else CLEANUP_RETRY_SECONDS)

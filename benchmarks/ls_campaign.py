@@ -43,6 +43,7 @@ class Annotator:
     gold: dict[int, str]
     calls: list[tuple[float, str, int, float]] = field(default_factory=list)
     saved_at: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     halt: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
@@ -66,6 +67,8 @@ class Annotator:
             self.calls.append((start, what, 599, time.time() - start))
             return None
         self.calls.append((start, what, answer.status_code, time.time() - start))
+        if answer.status_code >= 500:
+            self.errors.append(f"{what} {answer.status_code}: {answer.text[:200]}")
         return answer
 
 
@@ -143,7 +146,7 @@ def run(tasks: int, milestones: int, every: int, tmp: Path) -> dict[str, Any]:
             "tasks": tasks, "milestones": milestones, "every": every, "seconds": round(time.time() - started, 1),
             "versions": len(state.versions(project)), "labels": len(annotator.saved_at),
             "annotator_calls": len(annotator.calls),
-            "annotator_5xx": sum(1 for c in annotator.calls if c[2] >= 500),
+            "annotator_5xx": sum(1 for c in annotator.calls if c[2] >= 500), "errors": annotator.errors[:5],
             "latency_p50": round(percentile(latencies, 0.5), 3), "latency_p99": round(percentile(latencies, 0.99), 3),
             "latency_max": round(max(latencies, default=0.0), 3),
             "waits_over_3s": sum(1 for x in latencies if x >= 3.0),

@@ -169,11 +169,11 @@ def test_a_version_is_deleted_a_prediction_at_a_time_and_the_current_one_never(
     assert len(set(ids)) == 30
     assert ls_client.delete_prediction(ids[0]) is True
     assert ls_client.delete_prediction(ids[0]) is False  # already gone
-    result = delete_versions(ls_client, project.id, ["v1"], replace(CLEANUP_PACE, pause_idle=0.0))
+    result = delete_versions(ls_client, project.id, ["v1"], "v2", replace(CLEANUP_PACE, pause_idle=0.0))
     assert (result.deleted, result.finished) == (29, True)
     assert ls_client.list_prediction_versions(project.id) == {"v2": 30, "v1-and-more": 30}
     with pytest.raises(LabelStudioError, match="current model_version") as caught:
-        delete_versions(ls_client, project.id, ["v2"], CLEANUP_PACE)
+        delete_versions(ls_client, project.id, ["v2"], "v2", CLEANUP_PACE)
     assert caught.value.retryable is False
     assert ls_client.list_prediction_versions(project.id) == {"v2": 30, "v1-and-more": 30}
     assert ls_client.get_project(project.id)["model_version"] == "v2"
@@ -193,10 +193,11 @@ def test_a_cleanup_stops_at_once_when_other_work_waits(
         asked.append(1)
         return len(asked) > 3
 
-    result = delete_versions(ls_client, project.id, ["v1"], replace(CLEANUP_PACE, pause_idle=0.0), others_waiting)
+    result = delete_versions(ls_client, project.id, ["v1"], "v2", replace(CLEANUP_PACE, pause_idle=0.0),
+                             others_waiting)
     assert (result.deleted, result.finished, result.out_of_time) == (3, False, False)
     assert ls_client.list_prediction_versions(project.id)["v1"] == 7
-    out_of_time = delete_versions(ls_client, project.id, ["v1"], replace(CLEANUP_PACE, budget=0.0))
+    out_of_time = delete_versions(ls_client, project.id, ["v1"], "v2", replace(CLEANUP_PACE, budget=0.0))
     assert (out_of_time.deleted, out_of_time.finished, out_of_time.out_of_time) == (0, False, True)
 
 
