@@ -26,7 +26,7 @@ log = logging.getLogger("ls-active")
 
 def _gunicorn_args(host: str, port: int, workers: int, settings: Settings) -> list[str]:
     return [
-        sys.executable, "-m", "gunicorn", "backend.wsgi:app",
+        sys.executable, "-m", "gunicorn", "backend.service.wsgi:app",
         "--bind", f"{host}:{port}", "--workers", str(workers),
         "--worker-class", "gthread", "--threads", "4", "--timeout", "120",
         "--log-level", settings.log_level.lower(), "--access-logfile", "-",
@@ -49,7 +49,7 @@ def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """gunicorn + one RQ worker (+ the embedded Redis when REDIS_URL is unset), stopped together."""
-    from backend.redis_conn import ensure_redis
+    from backend.loop.redis_server import ensure_redis
 
     settings, redis_server = ensure_redis(settings)
     env = {**os.environ, "REDIS_URL": settings.redis_url}
@@ -90,8 +90,8 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from backend.redis_conn import ensure_redis
-    from backend.worker import run_worker
+    from backend.loop.redis_server import ensure_redis
+    from backend.loop.worker import run_worker
 
     settings, server = ensure_redis(settings)
     try:
@@ -104,8 +104,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     """Train from Label Studio now, in this process, and publish a new version."""
-    from backend import jobs
-    from backend.redis_conn import ensure_redis
+    from backend.loop import jobs
+    from backend.loop.redis_server import ensure_redis
 
     settings, server = ensure_redis(settings)
     try:
@@ -132,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a project's model from Label Studio now")
     t.add_argument("--project", type=int, required=True, help="Label Studio project id")
     t.add_argument("--rescore", action="store_true", help="also push fresh scores for the unlabeled pool")
-    from backend import check, demo, simulate
+    from backend.ops import check, demo
+    from backend.simulate import command as simulate
 
     simulate.add_parser(sub)
     demo.add_parser(sub)

@@ -40,7 +40,7 @@ TIMEOUT_SECONDS = 600
 def time_ours(name: str, pool: dict[str, Any], batch_size: int) -> float:
     from sklearn.base import clone
 
-    from backend.model import make_estimator
+    from backend.tasks.text_classification.model import make_estimator
     from strategies import Pool, get_strategy
 
     strategy = get_strategy(name)

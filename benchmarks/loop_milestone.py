@@ -15,10 +15,10 @@ from typing import Any
 import redis
 from rq.job import Job
 
-from backend.ls_client import LabelStudioClient
-from backend.scheduling import Scheduler, slot_key
+from backend.labelstudio.client import LabelStudioClient
+from backend.loop.scheduling import Scheduler, slot_key
+from backend.loop.state import ProjectState
 from backend.settings import Settings
-from backend.state import ProjectState
 from benchmarks.loop_project import LoopProject, LsHttp
 from benchmarks.loop_stack import QUEUES
 

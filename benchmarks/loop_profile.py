@@ -19,13 +19,13 @@ from typing import Any, TypeVar
 import redis
 
 from backend.errors import LabelStudioError
-from backend.features import featurize
-from backend.ls_client import MAX_PREDICTIONS_PER_REQUEST, LabelStudioClient
-from backend.schema import parse_label_config
-from backend.scoring import predictions, score_counts, task_texts
+from backend.labelstudio.client import MAX_PREDICTIONS_PER_REQUEST, LabelStudioClient
+from backend.loop.state import ProjectState, key
+from backend.loop.store import ArtifactStore
 from backend.settings import Settings
-from backend.state import ProjectState, key
-from backend.store import ArtifactStore
+from backend.tasks.text_classification.features import featurize
+from backend.tasks.text_classification.schema import parse_label_config
+from backend.tasks.text_classification.scoring import predictions, score_counts, task_texts
 from benchmarks.loop_data import LABEL_CONFIG
 from benchmarks.loop_stack import REPO
 from strategies import get_strategy
@@ -38,9 +38,9 @@ _HORSE_IMPORT = (
     "import time, sys\n"
     "from backend.cli import build_parser\n"
     "build_parser()\n"
-    "import backend.worker, rq\n"
+    "import backend.loop.worker, rq\n"
     "start = time.perf_counter()\n"
-    "import backend.jobs\n"
+    "import backend.loop.jobs\n"
     "print(time.perf_counter() - start)\n"
 )
 
@@ -63,7 +63,7 @@ def _time(steps: list[Step], name: str, call: Callable[[], T], note: str = "") -
 
 
 def horse_import_seconds(env: dict[str, str]) -> float:
-    """Seconds a work horse spends importing ``backend.jobs`` (its parent never imported it)."""
+    """Seconds a work horse spends importing ``backend.loop.jobs`` (its parent never imported it)."""
     done = subprocess.run([sys.executable, "-c", _HORSE_IMPORT], env=env, cwd=REPO, capture_output=True,
                           text=True, timeout=300, check=True)
     return float(done.stdout.strip().splitlines()[-1])
@@ -79,7 +79,7 @@ def profile_rescore(conn: redis.Redis, ls_url: str, token: str, project: int, en
     schema = parse_label_config(LABEL_CONFIG.read_text())
     config = state.config(project)
     strategy = get_strategy(config.strategy if config else settings.strategy).name
-    steps: list[Step] = [Step("job start-up: import backend.jobs in the forked work horse",
+    steps: list[Step] = [Step("job start-up: import backend.loop.jobs in the forked work horse",
                               horse_import_seconds(env), "paid by every job (retrain and rescore)")]
     store = ArtifactStore(Path(env["MODEL_DIR"]))
     model = _time(steps, "load the model artifact", lambda: store.load(project, version))

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import requests
 
-from backend.ls_client import LabelStudioClient
+from backend.labelstudio.client import LabelStudioClient
 from benchmarks.loop_data import LABEL_CONFIG, Rows
 
 #: Tasks of the Data Manager's first page checked for fresh scores.

@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
-from backend.ls_client import MAX_PREDICTIONS_PER_REQUEST
+from backend.labelstudio.client import MAX_PREDICTIONS_PER_REQUEST
 from benchmarks import bench_docs
 from benchmarks.bench_common import REPO
 from benchmarks.loop_milestone import Milestone

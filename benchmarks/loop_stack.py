@@ -20,8 +20,8 @@ from pathlib import Path
 
 import requests
 
-from backend.ls_local import LABEL_STUDIO_VERSION, LocalLabelStudio
-from backend.redis_conn import EmbeddedRedis
+from backend.labelstudio.local import LABEL_STUDIO_VERSION, LocalLabelStudio
+from backend.loop.redis_server import EmbeddedRedis
 from benchmarks.bench_common import REPO
 
 #: Queues of their own, so no other worker on a shared Redis takes the jobs being timed.

@@ -26,8 +26,8 @@ from typing import Any
 import redis
 import requests
 
-from backend.ls_client import LabelStudioClient
-from backend.state import ProjectState
+from backend.labelstudio.client import LabelStudioClient
+from backend.loop.state import ProjectState
 from benchmarks.bench_common import OUT
 from benchmarks.loop_data import LABEL_CONFIG, expanded
 from benchmarks.loop_project import LsHttp, choice

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import requests
 
-from backend.cleanup import CLEANUP_PACE
-from backend.ls_client import LabelStudioClient
-from backend.ls_local import LocalLabelStudio
+from backend.labelstudio.client import LabelStudioClient
+from backend.labelstudio.local import LocalLabelStudio
+from backend.loop.cleanup import CLEANUP_PACE
 from benchmarks.loop_data import LABEL_CONFIG, expanded
 from benchmarks.loop_project import LsHttp, choice
 from benchmarks.sqlite_probe import Blocked, LockProbe

@@ -1,7 +1,7 @@
 """Benchmark ls-active's query strategies against modAL and scikit-activeml.
 
 Every strategy, ours and the peers', runs in the same simulation loop on the same splits,
-seeds, features and model (:mod:`backend.simulate_engine`); the peers run inside their
+seeds, features and model (:mod:`backend.simulate.engine`); the peers run inside their
 own virtualenv (``benchmarks/.peers-venv``, created on first use, reused after) so that
 they never become dependencies of the project. Results go to ``benchmarks/out/`` and the
 tables to this benchmark's section of ``BENCHMARKS.md``.
@@ -22,10 +22,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.simulate import resolve_strategies
-from backend.simulate_data import LabeledData
-from backend.simulate_engine import pool_size, run_all
-from backend.simulate_report import Curve, build_results, plot_curves, write_results
+from backend.simulate.command import resolve_strategies
+from backend.simulate.data import LabeledData
+from backend.simulate.engine import pool_size, run_all
+from backend.simulate.results import Curve, build_results, plot_curves, write_results
 from benchmarks import bench_report
 from benchmarks.bench_common import (
     OUT,

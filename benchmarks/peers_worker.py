@@ -1,7 +1,7 @@
 """The peers' side of the benchmark; runs inside ``benchmarks/.peers-venv``.
 
 ``curves``: modAL's and scikit-activeml's strategies in the project's own simulation loop
-(same splits, seeds, featurizer and model: :mod:`backend.simulate_engine` imported from
+(same splits, seeds, featurizer and model: :mod:`backend.simulate.engine` imported from
 this work tree). ``time``: one peer query of a batch on a saved timing pool.
 
 The peers' code wants dense rows. For text they get a 256-component SVD of the pool's
@@ -127,7 +127,7 @@ PEERS = ("modal_margin", "modal_entropy", "modal_qbc", "modal_ranked_batch", "sk
 
 
 def peer_chooser(name: str) -> Any:
-    """A chooser for the project's loop (see :data:`backend.simulate_engine.Chooser`)."""
+    """A chooser for the project's loop (see :data:`backend.simulate.engine.Chooser`)."""
     if name not in PEERS:
         raise KeyError(f"unknown peer strategy {name!r}; known: {', '.join(PEERS)}")
 
@@ -144,9 +144,9 @@ def peer_chooser(name: str) -> Any:
 
 
 def cmd_curves(args: argparse.Namespace) -> int:
-    from backend.simulate_data import LabeledData
-    from backend.simulate_engine import run_all
-    from backend.simulate_report import Curve
+    from backend.simulate.data import LabeledData
+    from backend.simulate.engine import run_all
+    from backend.simulate.results import Curve
 
     a = load_arrays(args.data)
     config = json.loads(Path(args.config).read_text())
@@ -157,8 +157,8 @@ def cmd_curves(args: argparse.Namespace) -> int:
         name=config["name"],
     )
     if data.kind == "text":  # embed each seed's pool once, before the clock and the fork
-        from backend.simulate_data import split_rows
-        from backend.simulate_learners import make_learner, text_counts
+        from backend.simulate.data import split_rows
+        from backend.simulate.learners import make_learner, text_counts
 
         counts = text_counts(data)
         for seed in config["seeds"]:

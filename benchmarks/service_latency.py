@@ -35,11 +35,11 @@ import redis
 import requests
 from rq import Queue
 
-from backend.features import featurize
-from backend.model import train_model
-from backend.simulate_data import read_rows
-from backend.state import ProjectState
-from backend.store import ArtifactStore
+from backend.loop.state import ProjectState
+from backend.loop.store import ArtifactStore
+from backend.simulate.data import read_rows
+from backend.tasks.text_classification.features import featurize
+from backend.tasks.text_classification.model import train_model
 from benchmarks import bench_docs
 from benchmarks.bench_common import DATASETS_DIR, REPO
 from benchmarks.loop_stack import redis_server

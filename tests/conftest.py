@@ -19,8 +19,8 @@ import pytest
 import redis
 import requests
 
-from backend.redis_conn import EmbeddedRedis
-from backend.simulate_data import read_rows
+from backend.loop.redis_server import EmbeddedRedis
+from backend.simulate.data import read_rows
 
 pytest_plugins = ["tests.ls_fixtures"] if (Path(__file__).parent / "ls_fixtures.py").exists() else []
 

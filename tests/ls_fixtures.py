@@ -19,8 +19,8 @@ from xml.sax.saxutils import quoteattr
 import pytest
 
 from backend.errors import LabelStudioError
-from backend.ls_client import LabelStudioClient
-from backend.ls_local import LocalLabelStudio, create_personal_access_token
+from backend.labelstudio.client import LabelStudioClient
+from backend.labelstudio.local import LocalLabelStudio, create_personal_access_token
 from tests.conftest import load_rows
 
 TREC6_LABELS = ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")

@@ -13,7 +13,7 @@ import redis
 import requests
 from rq import Worker
 
-from backend.redis_conn import socket_path
+from backend.loop.redis_server import socket_path
 from tests.conftest import ROOT, free_port, wait_http
 
 

@@ -1,0 +1,128 @@
+"""Model artifacts under ``MODEL_DIR``: one immutable folder per project and version.
+
+A version folder is written completely under a temporary name and then renamed, which
+is atomic on one file system: a reader sees a whole artifact or none, even if the
+writer is killed half way. Nothing is ever rewritten in place; the current version is a
+Redis key, set only after the rename. Each process caches loaded models by version, so a
+new version is picked up by every gunicorn and RQ worker without any invalidation.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from backend.errors import LsActiveError
+from backend.tasks.text_classification.model import TextModel
+
+log = logging.getLogger(__name__)
+MODEL_FILE = "model.joblib"
+META_FILE = "meta.json"
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
+
+
+class ArtifactError(LsActiveError):
+    """An artifact that is missing or unreadable."""
+
+
+class ArtifactStore:
+    def __init__(self, root: Path, cache_size: int = 8) -> None:
+        self.root = Path(root)
+        self._cache: OrderedDict[tuple[int, str], TextModel] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def path(self, project: int, version: str) -> Path:
+        if not _VERSION.match(version):
+            raise ArtifactError(f"invalid model version name {version!r}")
+        return self.root / f"project-{int(project)}" / version
+
+    def exists(self, project: int, version: str) -> bool:
+        return (self.path(project, version) / MODEL_FILE).is_file()
+
+    def write(
+        self, project: int, version: str, model: TextModel, meta: dict[str, Any],
+        extra_files: dict[str, bytes] | None = None,
+    ) -> Path:
+        """Write a new version atomically; refuse to replace an existing one."""
+        final = self.path(project, version)
+        if final.exists():
+            raise ArtifactError(f"model version {version} of project {project} already exists")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.parent / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        try:
+            joblib.dump(model, tmp / MODEL_FILE, compress=3)
+            (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
+            for name, data in (extra_files or {}).items():
+                (tmp / name).write_bytes(data)
+            for entry in tmp.iterdir():
+                with open(entry, "rb") as handle:
+                    os.fsync(handle.fileno())
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return final
+
+    def add_file(self, project: int, version: str, name: str, data: bytes) -> None:
+        """Add a derived file (a report, a plot) to a published version, atomically."""
+        folder = self.path(project, version)
+        tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}"
+        tmp.write_bytes(data)
+        os.replace(tmp, folder / name)
+
+    def load(self, project: int, version: str) -> TextModel:
+        cache_key = (int(project), version)
+        with self._lock:
+            if cache_key in self._cache:
+                self._cache.move_to_end(cache_key)
+                return self._cache[cache_key]
+        path = self.path(project, version) / MODEL_FILE
+        try:
+            model = joblib.load(path)
+        except FileNotFoundError:
+            raise ArtifactError(f"model version {version} of project {project} is not in {self.root}") from None
+        except Exception as exc:  # a damaged file must not take the service down
+            raise ArtifactError(f"model version {version} of project {project} is unreadable: {exc}") from exc
+        if not isinstance(model, TextModel):
+            raise ArtifactError(f"{path} does not hold an ls-active model")
+        with self._lock:
+            self._cache[cache_key] = model
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return model
+
+    def meta(self, project: int, version: str) -> dict[str, Any]:
+        path = self.path(project, version) / META_FILE
+        try:
+            data: dict[str, Any] = json.loads(path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+        return data
+
+    def read_json(self, project: int, version: str, name: str) -> dict[str, Any] | None:
+        try:
+            data: dict[str, Any] = json.loads((self.path(project, version) / name).read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        return data
+
+    def clean_temporaries(self, project: int) -> int:
+        """Remove folders a killed writer left behind; they were never visible as versions."""
+        folder = self.root / f"project-{int(project)}"
+        removed = 0
+        for tmp in folder.glob(".tmp-*") if folder.exists() else []:
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed += 1
+        return removed

@@ -1,0 +1,102 @@
+"""The RQ worker with ls-active's settings, and recovery of jobs a killed worker left behind.
+
+RQ notices an abandoned job only after its heartbeat expires (a minute or more). A worker
+that starts on the same machine as a dead one can tell at once: the dead worker's pid is
+gone, and so is the pid the job recorded for the process executing it (RQ's work horse
+runs in its own process group and may outlive its worker). Such jobs go back through RQ's
+own abandoned-job path: retried while retries remain, otherwise moved to the failed registry.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+import redis
+from rq import Queue, Worker
+from rq.job import Job
+from rq.registry import StartedJobRegistry
+
+from backend.loop.state import as_text
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _dead_local_workers(conn: redis.Redis) -> set[str]:
+    host = socket.gethostname()
+    dead = set()
+    for worker in Worker.all(connection=conn):
+        if worker.hostname == host and worker.pid and not _pid_alive(worker.pid):
+            dead.add(worker.name)
+    return dead
+
+
+def recover_abandoned(conn: redis.Redis, queue_names: list[str]) -> int:
+    """Send jobs of dead local workers through RQ's abandoned-job handling; return how many."""
+    dead = _dead_local_workers(conn)
+    recovered = 0
+    for name in queue_names:
+        registry = StartedJobRegistry(name, connection=conn)
+        members: list[bytes] = list(conn.zrange(registry.key, 0, -1))  # type: ignore[arg-type]
+        for member in members:
+            job_id = registry.parse_job_id(member.decode())
+            job = Job.fetch(job_id, connection=conn) if Job.exists(job_id, connection=conn) else None
+            if job is None or job.worker_name not in dead:
+                continue
+            runner = job.meta.get("pid")
+            if job.meta.get("host") == socket.gethostname() and isinstance(runner, int) and _pid_alive(runner):
+                continue  # its work horse still runs the job and will finish it
+            conn.zadd(registry.key, {member: 0})
+            recovered += 1
+        if recovered:
+            registry.cleanup()
+    for worker_name in dead:
+        conn.delete(f"rq:worker:{worker_name}")
+        conn.srem("rq:workers", f"rq:worker:{worker_name}")
+    if dead:
+        _release_dead_scheduler_locks(conn, queue_names)
+    if recovered:
+        log.warning("recovered %d job(s) of worker(s) that died: %s", recovered, ", ".join(sorted(dead)))
+    return recovered
+
+
+def _release_dead_scheduler_locks(conn: redis.Redis, queue_names: list[str]) -> None:
+    """A dead worker's scheduler keeps its queues locked for minutes, and retries scheduled
+    with backoff would wait for that lock. Free locks whose holder ran here and is gone."""
+    host = socket.gethostname()
+    for name in queue_names:
+        lock = f"rq:scheduler-lock:{name}"
+        holder = conn.get(lock)
+        if holder is None:
+            continue
+        info = {as_text(k): as_text(v) for k, v in conn.hgetall(f"rq:scheduler:{as_text(holder)}").items()}
+        pid = int(info.get("pid", "0") or 0)
+        if info.get("hostname") == host and pid and not _pid_alive(pid):
+            conn.delete(lock)
+            log.warning("released the scheduler lock of queue %s held by a dead scheduler", name)
+
+
+def run_worker(settings: Settings, burst: bool = False) -> bool:
+    """Work on the training and scoring queues until stopped (or until empty with ``burst``)."""
+    import backend.loop.jobs  # noqa: F401 - loaded once here, every forked job inherits it
+    from backend.loop.redis_server import connect
+
+    conn = connect(settings)
+    names = list(settings.queues)
+    recover_abandoned(conn, names)
+    queues = [Queue(name, connection=conn) for name in names]
+    worker = Worker(queues, connection=conn, job_monitoring_interval=5)
+    return bool(worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level))

@@ -1,0 +1,211 @@
+"""Label Studio's ML backend protocol (wire-compatible with Label Studio 1.23)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import redis
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from backend import __version__
+from backend.errors import BadRequest
+from backend.labelstudio.payloads import parse_event, parse_predict, parse_setup, project_id, require_object
+from backend.loop.evaluation import METRICS_FILE
+from backend.loop.services import Services
+from backend.loop.state import COLD_START_VERSION, ProjectConfig
+from backend.service import events
+from backend.tasks.text_classification.schema import parse_label_config
+from backend.tasks.text_classification.scoring import predict_tasks
+from strategies import UnknownStrategyError, get_strategy
+
+log = logging.getLogger(__name__)
+api = Blueprint("api", __name__)
+
+#: Label Studio sends every selected task of "Retrieve predictions" in one request.
+MAX_TASKS_PER_REQUEST = 20_000
+
+
+def services() -> Services:
+    svc: Services = current_app.extensions["ls_active"]
+    return svc
+
+
+def body() -> Any:
+    """The JSON body; malformed JSON is a 400 that quotes the parser, never a 500."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise BadRequest("the request body is empty; send a JSON object")
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"malformed JSON in the request body: {exc}") from None
+
+
+def _redis_ok(svc: Services) -> bool:
+    try:
+        return bool(svc.conn.ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+@api.get("/")
+@api.get("/health")
+def health() -> Any:
+    svc = services()
+    s = svc.settings
+    redis_ok = _redis_ok(svc)
+    return jsonify({
+        "status": "UP",
+        "model_class": "ls-active",
+        "version": __version__,
+        "redis": redis_ok,
+        "label_studio_credentials": bool(s.label_studio_url and s.label_studio_api_key),
+        "strategy": s.strategy,
+        "projects": svc.scheduler.project_health() if redis_ok else {},
+    })
+
+
+@api.post("/setup")
+def setup() -> Any:
+    svc = services()
+    req = parse_setup(body())
+    schema = parse_label_config(req.schema)
+    strategy = str(req.extra_params.get("strategy") or svc.settings.strategy)
+    try:
+        strategy = get_strategy(strategy).name
+    except UnknownStrategyError as exc:
+        raise BadRequest(f"extra_params: {exc}") from None
+    config = ProjectConfig(req.project, schema, req.hostname, req.access_token, strategy, time.time())
+    first = svc.state.save_config(config)
+    if first:
+        svc.scheduler.on_first_setup(req.project)
+    version = svc.state.current_version(req.project) or COLD_START_VERSION
+    return jsonify({"model_version": version})
+
+
+def _project_schema(svc: Services, project: int | None, label_config: str | None) -> tuple[Any, str]:
+    config = svc.state.config(project) if project is not None else None
+    if label_config is not None:
+        schema = parse_label_config(label_config)
+    elif config is not None:
+        schema = config.schema
+    else:
+        raise BadRequest("unknown project and no label_config in the request; connect the backend first (/setup)")
+    return schema, (config.strategy if config else svc.settings.strategy)
+
+
+@api.post("/predict")
+def predict() -> Any:
+    svc = services()
+    req = parse_predict(body(), MAX_TASKS_PER_REQUEST)
+    schema, strategy = _project_schema(svc, req.project, req.label_config)
+    if not req.tasks:
+        return jsonify({"results": [], "model_version": COLD_START_VERSION})
+    version, model = svc.current_model(req.project) if req.project is not None else (COLD_START_VERSION, None)
+    if model is not None and tuple(model.labels) != tuple(schema.labels):
+        log.warning("project %s: model %s labels differ from the config; cold start until retrained",
+                    req.project, version)
+        version, model = COLD_START_VERSION, None
+    results = predict_tasks(req.tasks, schema, model, version, strategy, svc.settings.max_text_chars)
+    if req.project is not None and (model is None or not get_strategy(strategy).per_task):
+        _use_pushed_scores(svc, req.project, version, req.tasks, results)
+    return jsonify({"results": results, "model_version": version})
+
+
+def _use_pushed_scores(
+    svc: Services, project: int, version: str, tasks: list[dict[str, Any]], results: list[dict[str, Any]]
+) -> None:
+    """A batch strategy's score, and any cold-start score, depends on the whole pool: answer
+    with what the last rescore pushed, so Label Studio shows one order whichever way it asks."""
+    ids = [t["id"] for t in tasks if isinstance(t.get("id"), int)]
+    if len(ids) != len(tasks):
+        return
+    for result, cached in zip(results, svc.state.cached_scores(project, version, ids), strict=True):
+        if cached is not None:
+            result["score"] = cached
+
+
+@api.post("/webhook")
+def webhook() -> Any:
+    event = parse_event(body())
+    return jsonify(events.handle(services(), event))
+
+
+@api.post("/train")
+def train() -> Any:
+    """Older Label Studio versions call this instead of the START_TRAINING webhook."""
+    data = require_object(body())
+    if not isinstance(data.get("annotations", []), list):
+        raise BadRequest('"annotations" must be a list of tasks')
+    project = project_id(data.get("project"))
+    return jsonify(services().scheduler.force_retrain(project, reason="train"))
+
+
+@api.post("/job_status")
+def job_status() -> Any:
+    data = require_object(body())
+    job = data.get("job")
+    if not isinstance(job, str) or not job:
+        raise BadRequest('"job" must be a job id string')
+    return jsonify(services().scheduler.job_status(job))
+
+
+def _versions_of(svc: Services, project: int) -> list[dict[str, Any]]:
+    return svc.state.versions(project)
+
+
+@api.get("/versions")
+@api.post("/versions")
+def versions() -> Any:
+    svc = services()
+    raw = request.args.get("project")
+    projects = [project_id(raw)] if raw else svc.state.projects()
+    names = [r["version"] for p in projects for r in _versions_of(svc, p)]
+    current = {p: svc.state.current_version(p) for p in projects}
+    return jsonify({"versions": names, "current": {str(k): v for k, v in current.items() if v}})
+
+
+def _latest_report(svc: Services, project: int, name: str) -> tuple[str | None, Any]:
+    """The newest version of a project that has ``name`` in its folder (reports lag a little)."""
+    for record in reversed(svc.state.versions(project)):
+        version = record["version"]
+        path = svc.store.path(project, version) / name
+        if path.exists():
+            return version, path
+    return None, None
+
+
+@api.get("/metrics")
+def metrics() -> Any:
+    svc = services()
+    raw = request.args.get("project")
+    projects = [project_id(raw)] if raw else svc.state.projects()
+    out = {}
+    for p in projects:
+        version, path = _latest_report(svc, p, METRICS_FILE)
+        out[str(p)] = {
+            "current_version": svc.state.current_version(p),
+            "versions": _versions_of(svc, p),
+            "counters": svc.state.counters(p),
+            "report_version": version,
+            "report": json.loads(path.read_text()) if path else None,
+        }
+    return jsonify({"projects": out})
+
+
+@api.get("/report/<project>")
+def report(project: str) -> Any:
+    """The newest version's report page: learning curve, per-class table, when to stop, doubts."""
+    svc = services()
+    pid = project_id(project)
+    version, path = _latest_report(svc, pid, "report.html")
+    if path is None:
+        known = svc.state.config(pid) is not None or bool(svc.state.versions(pid))
+        message = ("no report yet: it appears a few seconds after the first retrain" if known
+                   else "unknown project: connect ls-active in the project's Model settings first")
+        page = f"<!doctype html><meta charset=utf-8><title>ls-active</title><p>Project {pid}: {message}.</p>"
+        return Response(page, status=404 if not known else 200, mimetype="text/html")
+    return Response(path.read_bytes(), mimetype="text/html", headers={"X-Model-Version": str(version)})

@@ -1,0 +1,123 @@
+"""``ls-active simulate``: compare query strategies offline on a labeled file.
+
+The labels in the file play the annotator. For each strategy (and ``random``, always, as
+the baseline) and each seed, the pool starts unlabeled; every round the strategy picks a
+batch, the batch's labels are revealed, and the service's own featurizer and model are
+retrained and measured on the test rows. The output folder gets ``results.json`` and
+``learning_curves.png``; the terminal gets a table of labels saved against random.
+
+    python -m backend.simulate.command --data trec6.csv --strategies default,entropy --seeds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from backend.errors import LsActiveError
+from backend.simulate.data import SimulationError, load_data
+from backend.simulate.engine import pool_size, run_all
+from backend.simulate.results import build_results, plot_curves, savings_table, write_results
+from strategies import DEFAULT_STRATEGY, STRATEGIES, UnknownStrategyError, get_strategy
+
+__all__ = ["add_parser", "main", "resolve_strategies", "run"]
+
+
+def resolve_strategies(spec: str) -> list[str]:
+    """Registry names for a comma list; ``default`` is the registry default, ``all`` every one.
+
+    ``random`` is always added last: savings are measured against it.
+    """
+    names: list[str] = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        found = list(STRATEGIES) if part.lower() == "all" else [get_strategy(part).name]
+        names.extend(n for n in found if n not in names)
+    if not names:
+        raise SimulationError(f"--strategies names none; e.g. --strategies {DEFAULT_STRATEGY},entropy")
+    return [n for n in names if n != "random"] + ["random"]
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``simulate`` subcommand; its handler is ``args.func(args) -> exit code``."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "simulate", help="compare query strategies offline on a labeled CSV or JSON file",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--data", required=True, type=Path, help="labeled CSV (header row) or JSON list")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--text-column", help="column holding the text (default: text)")
+    kind.add_argument("--feature-columns",
+                      help="numeric feature columns a,b,c, or 'all' (every column but label/split)")
+    p.add_argument("--label-column", default="label", help="column holding the class (default: label)")
+    p.add_argument("--split-column",
+                   help="column whose 'test' rows are the test set (default: 'split' if present; "
+                        "otherwise a stratified 20%% is held out per seed)")
+    p.add_argument("--strategies", default="default",
+                   help="comma list of registry names, 'default' or 'all'; random is always added")
+    p.add_argument("--seeds", type=int, default=3, help="number of seeds (0..N-1; default 3)")
+    p.add_argument("--batch-size", type=int, default=10, help="labels revealed per round (default 10)")
+    p.add_argument("--budget", type=int, default=500, help="labels per run (default 500)")
+    p.add_argument("--output", type=Path, default=Path("simulation"), help="folder for the results")
+    p.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (default 1)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(func=run)
+    return p
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    for option, value in (("--seeds", args.seeds), ("--batch-size", args.batch_size),
+                          ("--budget", args.budget), ("--jobs", args.jobs)):
+        if value < 1:
+            raise SimulationError(f"{option} must be at least 1; got {value}")
+    if args.budget < args.batch_size:
+        raise SimulationError(f"--budget ({args.budget}) must be at least --batch-size ({args.batch_size})")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the simulation described by ``args``; 0 on success, 2 on a problem the user can fix."""
+    try:
+        _check_numbers(args)
+        names = resolve_strategies(args.strategies)
+        data = load_data(args.data, args.label_column, args.text_column, args.feature_columns,
+                         args.split_column)
+    except (LsActiveError, UnknownStrategyError) as exc:
+        print(f"ls-active simulate: {exc}", file=sys.stderr)
+        return 2
+    seeds = list(range(args.seeds))
+    n_pool = pool_size(data, seeds[0])
+    budget = min(args.budget, n_pool)
+    start = time.perf_counter()
+    curves, full = run_all(data, names, seeds, args.batch_size, budget, args.jobs,
+                           show_progress=not args.no_progress)
+    settings = {
+        "data": str(args.data), "kind": data.kind, "n_pool": n_pool,
+        "n_test": data.n_rows - n_pool, "classes": list(data.labels), "seeds": seeds,
+        "batch_size": args.batch_size, "budget": budget, "default_strategy": DEFAULT_STRATEGY,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+    results = build_results(curves, full, settings)
+    write_results(results, args.output)
+    plot_curves(results, args.output / "learning_curves.png", f"{data.name}: learning curves")
+    print(f"{data.name}: {n_pool} pool rows, {settings['n_test']} test rows, "
+          f"full-pool accuracy {results['full_pool_accuracy']:.3f}, {len(seeds)} seeds, "
+          f"batch {args.batch_size}, budget {budget}")
+    print(savings_table(results, budget))
+    print(f"wrote {args.output / 'results.json'} and {args.output / 'learning_curves.png'}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m backend.simulate.command ...``: the same command outside the ``ls-active`` CLI."""
+    from backend.cli import run_subcommand  # the CLI imports this module: import it late
+
+    return run_subcommand("simulate", argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

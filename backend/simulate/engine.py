@@ -1,0 +1,175 @@
+"""The pool-based active-learning loop, with the labels as oracle, run for many seeds.
+
+Each round the strategy ranks the unlabeled pool, the ``batch_size`` lowest scores are
+revealed (ties broken at random), the model is retrained and measured on the test rows.
+Runs start from zero labels: the cold start is the strategy's job, as in the service.
+Runs are independent, so they go to a process pool; each process keeps numerical
+libraries to one thread, because on a busy machine a multi-threaded BLAS inside the
+optimizer of a small logistic regression is ten times slower than a single thread.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from backend.simulate.data import LabeledData, split_rows
+from backend.simulate.learners import Learner, make_learner, text_counts
+from backend.simulate.results import Curve
+from strategies import IntArray, get_strategy
+
+#: (learner, unlabeled pool rows, labeled pool rows, batch size, rng) to the pool rows to reveal.
+Chooser = Callable[[Learner, IntArray, IntArray, int, np.random.Generator], IntArray]
+#: A strategy name to its chooser; a module-level function so that it pickles to workers.
+ChooserFactory = Callable[[str], Chooser]
+#: Called once per finished round with the number of rounds done.
+Progress = Callable[[int], None]
+#: Called with (strategy name, seed, curve) as each run finishes, e.g. to save it.
+OnCurve = Callable[[str, int, Curve], None]
+
+_LIMITS: Any = None
+
+
+def lowest(scores: Any, k: int, rng: np.random.Generator) -> IntArray:
+    """Positions of the ``k`` lowest scores; equal scores in random order."""
+    scores = np.asarray(scores, dtype=np.float64)
+    return np.lexsort((rng.random(len(scores)), scores))[:k].astype(np.intp)
+
+
+def strategy_chooser(name: str) -> Chooser:
+    """The registered strategy ``name`` ranking what the service would hand it."""
+    strategy = get_strategy(name)
+
+    def choose(learner: Learner, remaining: IntArray, labeled: IntArray, k: int,
+               rng: np.random.Generator) -> IntArray:
+        scores = strategy.rank(learner.pool(remaining, labeled), k, rng)
+        return remaining[lowest(scores, k, rng)]
+
+    return choose
+
+
+def run_curve(learner: Learner, choose: Chooser, batch_size: int, budget: int, seed: int,
+              progress: Progress | None = None) -> Curve:
+    """One learning curve: label ``batch_size`` more rows per round until ``budget``."""
+    rng = np.random.default_rng(seed)
+    unlabeled = np.ones(learner.n_pool, dtype=bool)
+    labeled: IntArray = np.zeros(0, dtype=np.intp)
+    budget = min(budget, learner.n_pool)
+    curve = Curve()
+    while len(labeled) < budget:
+        remaining = np.flatnonzero(unlabeled).astype(np.intp)
+        k = min(batch_size, budget - len(labeled))
+        start = time.perf_counter()
+        picks = np.asarray(choose(learner, remaining, labeled, k, rng), dtype=np.intp)
+        curve.query_seconds += time.perf_counter() - start
+        if len(picks) != k or len(np.unique(picks)) != k or not unlabeled[picks].all():
+            raise RuntimeError(f"a strategy returned {len(picks)} picks, not {k} distinct new rows")
+        unlabeled[picks] = False
+        labeled = np.concatenate([labeled, picks]).astype(np.intp)
+        learner.fit(labeled)
+        accuracy, f1 = learner.scores()
+        curve.labels.append(len(labeled))
+        curve.accuracy.append(accuracy)
+        curve.f1_macro.append(f1)
+        if progress:
+            progress(1)
+    return curve
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: a strategy's curve under a seed, or (``name=None``) the full pool."""
+
+    data: LabeledData
+    counts: sp.csr_matrix | None
+    seed: int
+    name: str | None
+    batch_size: int
+    budget: int
+    factory: ChooserFactory = strategy_chooser
+
+
+def _learner(task: Task) -> Learner:
+    pool_rows, test_rows = split_rows(task.data, task.seed)
+    return make_learner(task.data, pool_rows, test_rows, task.counts)
+
+
+def run_task(task: Task, progress: Progress | None = None) -> tuple[Task, Curve | float]:
+    """A curve, or the accuracy of a model trained on the whole pool."""
+    learner = _learner(task)
+    if task.name is None:
+        learner.fit(np.arange(learner.n_pool, dtype=np.intp))
+        return task, learner.scores()[0]
+    curve = run_curve(learner, task.factory(task.name), task.batch_size, task.budget,
+                      task.seed, progress)
+    return task, curve
+
+
+def _limit_threads() -> None:
+    global _LIMITS
+    _LIMITS = threadpool_limits(limits=1)
+
+
+def pool_size(data: LabeledData, seed: int = 0) -> int:
+    return len(split_rows(data, seed)[0])
+
+
+def _tasks(data: LabeledData, runs: Sequence[tuple[str, int]], seeds: Sequence[int],
+           batch_size: int, budget: int, factory: ChooserFactory) -> list[Task]:
+    counts = text_counts(data) if data.kind == "text" else None
+    full = [Task(data, counts, s, None, batch_size, budget, factory) for s in seeds]
+    return full + [Task(data, counts, s, n, batch_size, budget, factory) for n, s in runs]
+
+
+def _results(tasks: Sequence[Task], jobs: int, progress: Progress) -> Iterator[tuple[Task, Any]]:
+    if jobs <= 1:
+        with threadpool_limits(limits=1):
+            for task in tasks:
+                yield run_task(task, progress)
+        return
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_limit_threads) as executor:
+        futures = [executor.submit(run_task, task) for task in tasks]
+        for future in as_completed(futures):
+            task, result = future.result()
+            if isinstance(result, Curve):
+                progress(len(result.labels))
+            yield task, result
+
+
+def run_all(data: LabeledData, names: Sequence[str], seeds: Sequence[int], batch_size: int,
+            budget: int, jobs: int = 1, factory: ChooserFactory = strategy_chooser,
+            show_progress: bool = True, done: Mapping[tuple[str, int], Curve] | None = None,
+            on_curve: OnCurve | None = None) -> tuple[dict[str, list[Curve]], list[float]]:
+    """Every strategy's curves (in seed order) and the full-pool accuracy of every seed.
+
+    Runs already in ``done`` (keyed by name and seed) are not run again, so a long
+    benchmark that saves each curve through ``on_curve`` can resume where it stopped.
+    """
+    from tqdm import tqdm
+
+    done = done or {}
+    rounds = -(-min(budget, pool_size(data, seeds[0])) // batch_size)
+    todo = [(n, s) for n in names for s in seeds if (n, s) not in done]
+    tasks = _tasks(data, todo, seeds, batch_size, budget, factory)
+    curves: dict[str, dict[int, Curve]] = {n: {s: done[n, s] for s in seeds if (n, s) in done}
+                                           for n in names}
+    full: dict[int, float] = {}
+    with tqdm(total=rounds * len(todo), file=sys.stderr, unit="round",
+              disable=not show_progress, desc=data.name) as bar:
+        for task, result in _results(tasks, jobs, bar.update):
+            if isinstance(result, Curve) and task.name is not None:
+                curves[task.name][task.seed] = result
+                if on_curve:
+                    on_curve(task.name, task.seed, result)
+            else:
+                full[task.seed] = float(result)
+    ordered = {name: [runs[s] for s in seeds] for name, runs in curves.items()}
+    return ordered, [full[s] for s in seeds]

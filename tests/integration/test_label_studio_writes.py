@@ -1,0 +1,131 @@
+"""Our writes never make Label Studio fail anyone else's request (real Label Studio on SQLite).
+
+An annotator asks for the next task and saves an annotation once a second, the way the
+labeling screen does, through a campaign of 20 milestones: every milestone retrains, pushes a
+new version to the whole pool, points the project at it, and cleans up the superseded ones.
+Label Studio's SQLite takes one writer at a time and fails a request that waits over 5 s for
+the lock with 500 "database is locked"; none of the annotator's requests may get a 5xx.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import requests
+
+from backend.labelstudio.client import LabelStudioClient
+from backend.loop.state import COLD_START_VERSION, ProjectState
+from tests.conftest import ROOT, Backend, backend_env
+from tests.ls_fixtures import choices_result, read_trec6
+from tests.lsapi import LsApi, wait_until
+
+POOL = 1000
+EVERY = 5
+MILESTONES = 20
+#: Seconds no request of the annotator may take.
+SLOW = 3.0
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Annotator:
+    """One person labeling in the UI: next task, then its annotation, once a second."""
+
+    url: str
+    token: str
+    project: int
+    gold: dict[int, str]
+    calls: list[tuple[str, int, float]] = field(default_factory=list)
+    labeled: int = 0
+    halt: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {self.token}"
+        while not self.halt.is_set():
+            answer = self._call(session, "next_task", "POST",
+                                f"/api/dm/actions?id=next_task&project={self.project}", json={})
+            task = answer.json() if answer is not None and answer.status_code == 200 else {}
+            if isinstance(task.get("id"), int):
+                saved = self._call(session, "annotate", "POST", f"/api/tasks/{task['id']}/annotations",
+                                   json={"result": choices_result(self.gold[task["id"]])})
+                self.labeled += saved is not None and saved.status_code == 201
+            self.halt.wait(1.0)
+
+    def _call(self, session: requests.Session, what: str, method: str, path: str,
+              **kw: Any) -> requests.Response | None:
+        start = time.monotonic()
+        try:
+            answer = session.request(method, self.url + path, timeout=60, **kw)
+        except requests.RequestException:
+            self.calls.append((what, 599, time.monotonic() - start))
+            return None
+        self.calls.append((what, answer.status_code, time.monotonic() - start))
+        return answer
+
+    @property
+    def failures(self) -> list[tuple[str, int, float]]:
+        return [c for c in self.calls if c[1] >= 500]
+
+
+@pytest.fixture()
+def campaign(label_studio: Any, ls_client: LabelStudioClient, redis_url: str,
+             tmp_path: Path) -> Iterator[tuple[LsApi, int, Backend, redis.Redis, dict[int, str], Path]]:
+    conn = redis.Redis.from_url(redis_url)
+    conn.flushdb()
+    texts, gold = read_trec6(POOL)
+    project = ls_client.create_project("writes under an annotator", (ROOT / "label_config.xml").read_text())
+    ids = ls_client.import_tasks(project, [{"data": {"text": t}} for t in texts])
+    env = backend_env(redis_url, tmp_path, RETRAIN_EVERY=str(EVERY), KEEP_VERSIONS="0", JOB_RETRIES="2",
+                      RETRY_BACKOFF="1", LOG_LEVEL="INFO")
+    backend = Backend(env, tmp_path)
+    with (tmp_path / "worker.log").open("wb") as log:
+        worker = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env=env, cwd=ROOT,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield (LsApi(label_studio.url, label_studio.token), project, backend, conn, dict(zip(ids, gold, strict=True)),
+               tmp_path / "worker.log")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        backend.stop()
+        conn.flushdb()
+
+
+def test_an_annotator_gets_no_5xx_through_twenty_milestones(
+    campaign: tuple[LsApi, int, Backend, redis.Redis, dict[int, str], Path], label_studio: Any,
+) -> None:
+    ls, project, backend, conn, gold, worker_log = campaign
+    state = ProjectState(conn)
+    ls.connect_backend(project, backend.url)
+    wait_until(lambda: ls.project(project)["model_version"] == COLD_START_VERSION, 120, "the cold-start order")
+    annotator = Annotator(ls.url, label_studio.token, project, gold)
+    thread = threading.Thread(target=annotator.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: len(state.versions(project)) >= MILESTONES, 900, f"{MILESTONES} published versions",
+                   interval=2.0)
+    finally:
+        annotator.halt.set()
+        thread.join(timeout=90)
+    assert annotator.labeled >= MILESTONES * EVERY
+    assert not annotator.failures, annotator.failures
+    # Label Studio retries a request that failed on the lock, after 1 s, 1.5 s, ...: a wait this
+    # long means our writes held its database (deleting a version at once held it 4-6 s here)
+    slow = [c for c in annotator.calls if c[2] >= SLOW]
+    assert not slow, slow
+    current = state.current_version(project)
+    wait_until(lambda: ls.project(project)["model_version"] == current, 120, "the last version to be served")
+    # the campaign pushed, switched versions and cleaned up meanwhile
+    deleted = sum(int(n) for n in re.findall(r"cleanup deleted (\d+) predictions", worker_log.read_text()))
+    assert deleted > 0

@@ -1,0 +1,159 @@
+"""Model artifacts: written atomically, never overwritten, cached by version, damage reported."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+
+from backend.loop.store import META_FILE, MODEL_FILE, ArtifactError, ArtifactStore
+from backend.tasks.text_classification.features import featurize
+from backend.tasks.text_classification.model import TextModel, train_model
+from tests.conftest import ROOT
+
+TEXTS = ["good fun film", "great acting", "dull plot", "boring and slow"]
+
+
+@pytest.fixture(scope="module")
+def model() -> TextModel:
+    return train_model(featurize(TEXTS), [0, 0, 1, 1], ("pos", "neg"))
+
+
+def test_write_then_load(tmp_path: Path, model: TextModel) -> None:
+    store = ArtifactStore(tmp_path)
+    folder = store.write(3, "v1", model, {"version": "v1", "n": 4}, extra_files={"report.json": b'{"ok": true}'})
+    assert folder == tmp_path / "project-3" / "v1"
+    assert sorted(p.name for p in folder.iterdir()) == sorted([MODEL_FILE, META_FILE, "report.json"])
+    assert store.exists(3, "v1") and not store.exists(3, "v2") and not store.exists(4, "v1")
+    loaded = ArtifactStore(tmp_path).load(3, "v1")
+    probe = featurize(["fun acting", "slow plot"])
+    np.testing.assert_array_equal(loaded.predict_proba(probe), model.predict_proba(probe))
+    assert store.meta(3, "v1") == {"version": "v1", "n": 4}
+    assert store.read_json(3, "v1", "report.json") == {"ok": True}
+
+
+def test_refuses_to_overwrite_a_version(tmp_path: Path, model: TextModel) -> None:
+    store = ArtifactStore(tmp_path)
+    store.write(1, "v1", model, {"first": True})
+    with pytest.raises(ArtifactError, match="already exists"):
+        store.write(1, "v1", model, {"first": False})
+    assert store.meta(1, "v1") == {"first": True}
+
+
+def test_failed_write_leaves_nothing(tmp_path: Path, model: TextModel) -> None:
+    store = ArtifactStore(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        store.write(1, "v1", model, {}, extra_files={"missing-dir/report.json": b"{}"})
+    assert not store.exists(1, "v1")
+    assert list((tmp_path / "project-1").iterdir()) == []
+
+
+@pytest.mark.parametrize("version", ["", "../escape", "a/b", ".hidden", "x" * 200, "v 1"])
+def test_invalid_version_names(tmp_path: Path, version: str) -> None:
+    with pytest.raises(ArtifactError, match="invalid model version"):
+        ArtifactStore(tmp_path).path(1, version)
+
+
+KILLED_WRITER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from backend.tasks.text_classification.features import featurize
+    from backend.tasks.text_classification.model import train_model
+    from backend.loop.store import ArtifactStore
+
+    model = train_model(featurize(["good fun", "dull plot"]), [0, 1], ("pos", "neg"))
+
+    def die(src, dst):  # every file is written; the process dies before the rename
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    os.rename = die
+    ArtifactStore(sys.argv[1]).write(7, "v1", model, {"version": "v1"})
+    """
+)
+
+
+def test_killed_writer_is_never_loaded_and_is_cleaned(tmp_path: Path, model: TextModel) -> None:
+    proc = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(tmp_path)], cwd=ROOT, capture_output=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    project = tmp_path / "project-7"
+    leftovers = [p.name for p in project.iterdir()]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".tmp-v1-")
+    assert (project / leftovers[0] / MODEL_FILE).is_file(), "the writer was killed after writing"
+    store = ArtifactStore(tmp_path)
+    assert not store.exists(7, "v1")
+    with pytest.raises(ArtifactError, match="not in"):
+        store.load(7, "v1")
+    assert store.clean_temporaries(7) == 1
+    assert list(project.iterdir()) == []
+    store.write(7, "v1", model, {"version": "v1"})  # the version name is still free
+    assert store.exists(7, "v1")
+    assert store.clean_temporaries(7) == 0
+    assert store.clean_temporaries(99) == 0
+
+
+def test_loads_are_cached_by_version(tmp_path: Path, model: TextModel) -> None:
+    store = ArtifactStore(tmp_path)
+    store.write(1, "v1", model, {})
+    first = store.load(1, "v1")
+    os.remove(tmp_path / "project-1" / "v1" / MODEL_FILE)
+    assert store.load(1, "v1") is first, "a version is immutable, so the cached object is reused"
+    with pytest.raises(ArtifactError):
+        ArtifactStore(tmp_path).load(1, "v1")
+
+
+def test_cache_keeps_versions_apart_and_evicts_oldest(tmp_path: Path, model: TextModel) -> None:
+    store = ArtifactStore(tmp_path, cache_size=2)
+    other = train_model(featurize(TEXTS), [1, 1, 0, 0], ("pos", "neg"))
+    store.write(1, "v1", model, {})
+    store.write(1, "v2", other, {})
+    store.write(2, "v1", other, {})
+    a, b = store.load(1, "v1"), store.load(1, "v2")
+    probe = featurize(["fun"])
+    assert a.predict_proba(probe)[0, 0] > 0.5 > b.predict_proba(probe)[0, 0]
+    store.load(2, "v1")  # evicts project 1 v1
+    os.remove(tmp_path / "project-1" / "v1" / MODEL_FILE)
+    with pytest.raises(ArtifactError):
+        store.load(1, "v1")
+    assert store.load(1, "v2") is b
+
+
+def test_unreadable_file_is_an_artifact_error(tmp_path: Path, model: TextModel) -> None:
+    store = ArtifactStore(tmp_path)
+    store.write(1, "v1", model, {})
+    (tmp_path / "project-1" / "v1" / MODEL_FILE).write_bytes(b"\x00not a joblib file at all")
+    with pytest.raises(ArtifactError, match="unreadable"):
+        store.load(1, "v1")
+
+
+def test_foreign_object_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "project-1" / "v1"
+    folder.mkdir(parents=True)
+    joblib.dump({"not": "a model"}, folder / MODEL_FILE)
+    with pytest.raises(ArtifactError, match="does not hold an ls-active model"):
+        ArtifactStore(tmp_path).load(1, "v1")
+
+
+def test_missing_or_damaged_json_reads_as_empty(tmp_path: Path, model: TextModel) -> None:
+    store = ArtifactStore(tmp_path)
+    store.write(1, "v1", model, {"a": 1})
+    (tmp_path / "project-1" / "v1" / META_FILE).write_text("{broken")
+    assert store.meta(1, "v1") == {}
+    assert store.meta(1, "v9") == {}
+    assert store.read_json(1, "v1", "nothing.json") is None
+
+
+def test_add_file_replaces_atomically(tmp_path: Path, model: TextModel) -> None:
+    store = ArtifactStore(tmp_path)
+    store.write(1, "v1", model, {})
+    store.add_file(1, "v1", "report.json", json.dumps({"round": 1}).encode())
+    store.add_file(1, "v1", "report.json", json.dumps({"round": 2}).encode())
+    assert store.read_json(1, "v1", "report.json") == {"round": 2}
+    assert not [p for p in (tmp_path / "project-1" / "v1").iterdir() if p.name.startswith(".")]

@@ -1,0 +1,154 @@
+"""The report page and the learning-curve PNG, rendered from real trec6 evaluations."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from backend.reports.page import (
+    ACCURACY_COLOR,
+    PLOT_SIZE_PX,
+    learning_curve_png,
+    render_report,
+    task_link,
+    write_learning_curve_png,
+)
+from backend.reports.stopping import VersionRecord, learning_curve, suggest_stop
+from backend.tasks.text_classification.doubt import DoubtfulLabel, annotator_agreement, class_balance
+from backend.tasks.text_classification.features import featurize
+from backend.tasks.text_classification.metrics import Evaluation, evaluate
+from tests.conftest import load_rows
+
+#: trec6's six classes renamed to names a careless page would execute or break on.
+HOSTILE = ["<script>alert(1)</script>", "A&B", "DESC", "ENTY", "HUM", '"LOC"']
+LS = "http://ls.example:8080"
+
+
+def color_pixels(png: bytes, hex_color: str, tolerance: int = 12) -> int:
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+    target = np.array([int(hex_color[i : i + 2], 16) for i in (1, 3, 5)])
+    return int((np.abs(rgb - target).max(axis=2) <= tolerance).sum())
+
+
+@pytest.fixture(scope="module")
+def parts() -> dict[str, Any]:
+    rows = [r for r in load_rows("trec6.csv") if r["split"] == "train"][:400]
+    names = sorted({r["label"] for r in rows})
+    y = np.array([names.index(r["label"]) for r in rows])
+    texts = [r["text"] for r in rows]
+    counts = featurize(texts)
+    ev = evaluate(counts, y, HOSTILE)
+    recs = [VersionRecord(f"v{i}", f"t{i}", n, a, a - 0.03)
+            for i, (n, a) in enumerate([(50, 0.4), (100, 0.5), (200, 0.6), (400, 0.66)])]
+    doubts = [DoubtfulLabel(123, HOSTILE[0], "A&B", 0.05, 0.9, 0.85,
+                            "<img src=x onerror=alert(2)> what?")]
+    agreement = annotator_agreement([(5, "<b>ann</b>", "A&B"), (5, "bob", "HUM")])
+    assert ev.oof_proba is not None
+    balance = class_balance(y, ev.oof_proba, HOSTILE)
+    return {"ev": ev, "stop": suggest_stop(recs), "doubts": doubts, "agreement": agreement,
+            "balance": balance}
+
+
+def page(parts: dict[str, Any], **changes: Any) -> str:
+    args = {"project": 7, "version": "v3", "ls_url": LS, "evaluation": parts["ev"],
+            "stop": parts["stop"], "doubts": parts["doubts"], "agreement": parts["agreement"],
+            "balance": parts["balance"], "title": "Questions <&>"}
+    args.update(changes)
+    return render_report(**args)
+
+
+def test_page_embeds_the_plot_as_a_png(parts: dict[str, Any]) -> None:
+    html = page(parts)
+    found = re.search(r'<img id="learning-curve"[^>]*src="data:image/png;base64,([^"]+)"', html)
+    assert found, "the learning-curve <img> with an inline PNG is missing"
+    png = base64.b64decode(found.group(1))
+    assert Image.open(io.BytesIO(png)).size == PLOT_SIZE_PX
+    assert color_pixels(png, ACCURACY_COLOR) > 300
+
+
+def test_page_needs_no_other_request(parts: dict[str, Any]) -> None:
+    html = page(parts)
+    assert "<link" not in html and "@import" not in html and "url(" not in html
+    assert not re.search(r'src="(?!data:)', html)
+    assert re.findall(r'href="([^"]+)"', html) == [f"{LS}/projects/7/data?task=123",
+                                                    f"{LS}/projects/7/data?task=5"]
+
+
+def test_user_text_is_escaped(parts: dict[str, Any]) -> None:
+    html = page(parts)
+    assert "<script>" not in html and "<img src=x" not in html and "<b>ann</b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "A&amp;B" in html and "&#34;LOC&#34;" in html
+    assert "&lt;img src=x onerror=alert(2)&gt; what?" in html
+    assert "&lt;b&gt;ann&lt;/b&gt;" in html
+    assert "Questions &lt;&amp;&gt;" in html
+
+
+def test_page_shows_every_section(parts: dict[str, Any]) -> None:
+    html = page(parts)
+    for section in ("stopping", "curve", "classes", "confusion", "calibration", "doubts",
+                    "agreement", "balance"):
+        assert f'id="{section}"' in html, section
+    assert 'id="not-enough"' not in html
+    m = parts["ev"].metrics
+    assert f"{100 * m['accuracy']:.1f}%" in html
+    assert "Keep labeling" in html and "Minimum gain" in html
+    assert html.count('style="background:rgba(37,99,235,') == 36  # the 6 x 6 confusion matrix
+
+
+def test_not_enough_labels_page(parts: dict[str, Any]) -> None:
+    rows = [r for r in load_rows("trec6.csv") if r["split"] == "train"][:6]
+    names = sorted({r["label"] for r in rows})
+    thin = evaluate(featurize([r["text"] for r in rows]),
+                    [names.index(r["label"]) for r in rows], names)
+    html = page(parts, evaluation=thin.to_dict(), stop=None, doubts=[], balance=None,
+                agreement=None)
+    assert 'id="not-enough"' in html and "Not enough labels yet" in html
+    assert "6 labeled tasks so far; metrics need at least 10." in html
+    assert 'id="confusion"' not in html and 'id="classes"' not in html
+    assert 'id="learning-curve"' in html and "Available once there are enough labels." in html
+
+
+def test_multilabel_page_has_its_own_figures(parts: dict[str, Any]) -> None:
+    rows = [r for r in load_rows("trec6.csv") if r["split"] == "train"][:200]
+    names = sorted({r["label"] for r in rows})
+    targets = np.zeros((200, len(names)), dtype=int)
+    targets[np.arange(200), [names.index(r["label"]) for r in rows]] = 1
+    ev = evaluate(featurize([r["text"] for r in rows]), targets, names, multilabel=True)
+    html = page(parts, evaluation=ev)
+    assert "Hamming loss" in html and "Subset accuracy" in html
+    assert 'id="confusion"' not in html and 'id="classes"' in html
+
+
+def test_task_links_only_for_web_addresses() -> None:
+    assert task_link("https://ls.example/", 3, "a b") == "https://ls.example/projects/3/data?task=a%20b"
+    assert task_link("javascript:alert(1)//", 3, 1) is None
+    assert task_link("", 3, 1) is None
+
+
+def test_page_without_links_when_the_address_is_not_http(parts: dict[str, Any]) -> None:
+    html = page(parts, ls_url="javascript:alert(1)")
+    assert "href=" not in html and "#123" in html
+
+
+def test_write_learning_curve_png(tmp_path: Path) -> None:
+    curve = learning_curve([VersionRecord(f"v{i}", f"t{i}", n, a, a) for i, (n, a) in
+                            enumerate([(20, 0.3), (40, 0.45), (80, 0.6)])])
+    target = write_learning_curve_png(curve, tmp_path / "v3" / "learning_curve.png")
+    assert target.is_file() and list(tmp_path.joinpath("v3").iterdir()) == [target]
+    png = target.read_bytes()
+    assert Image.open(io.BytesIO(png)).size == PLOT_SIZE_PX
+    assert color_pixels(png, ACCURACY_COLOR) > 300
+    assert color_pixels(learning_curve_png(None), ACCURACY_COLOR) == 0  # nothing to draw yet
+
+
+def test_render_accepts_stored_metrics(parts: dict[str, Any]) -> None:
+    stored = Evaluation.from_dict(parts["ev"].to_dict())
+    assert page(parts, evaluation=stored) == page(parts, evaluation=parts["ev"].to_dict())
