@@ -57,7 +57,7 @@ def ensure_chromium() -> None:
 def cmd_test(extra: list[str]) -> int:
     py = str(BIN / "python")
     ensure_chromium()
-    setup = "from backend.labelstudio.local import ensure_label_studio as e; print('Label Studio:', e())"
+    setup = "from backend.labelstudio.install import ensure_label_studio as e; print('Label Studio:', e())"
     if run(py, "-c", setup):
         return 1
     for check in ((str(BIN / "ruff"), "check", "backend", "strategies", "tests", "benchmarks", "run.py"),

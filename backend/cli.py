@@ -17,6 +17,7 @@ from types import FrameType
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+from backend import defaults  # noqa: E402
 from backend.errors import LsActiveError  # noqa: E402
 from backend.logs import configure_logging  # noqa: E402
 from backend.settings import Settings  # noqa: E402
@@ -28,7 +29,7 @@ def _gunicorn_args(host: str, port: int, workers: int, settings: Settings) -> li
     return [
         sys.executable, "-m", "gunicorn", "backend.service.wsgi:app",
         "--bind", f"{host}:{port}", "--workers", str(workers),
-        "--worker-class", "gthread", "--threads", "4", "--timeout", "120",
+        "--worker-class", "gthread", "--threads", str(defaults.WEB_THREADS), "--timeout", str(defaults.WEB_TIMEOUT),
         "--log-level", settings.log_level.lower(), "--access-logfile", "-",
         "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
     ]
@@ -106,10 +107,15 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     """Train from Label Studio now, in this process, and publish a new version."""
     from backend.loop import jobs
     from backend.loop.redis_server import ensure_redis
+    from backend.loop.rescoring import rescore_pool
+    from backend.loop.training import train_and_publish
 
     settings, server = ensure_redis(settings)
     try:
-        result = jobs.train_and_publish(args.project, settings=settings, rescore=args.rescore)
+        svc = jobs.services(settings)
+        result = train_and_publish(svc, args.project)
+        if args.rescore:
+            rescore_pool(svc, args.project, result["version"])
     finally:
         if server:
             server.stop()
@@ -156,14 +162,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LsActiveError as exc:
         print(f"ls-active: {exc}", file=sys.stderr)
         return 2
-
-
-def run_subcommand(name: str, argv: Sequence[str] | None = None) -> int:
-    """``python -m backend.<name> ...``: one subcommand outside the ``ls-active`` entry point."""
-    try:
-        return main([name, *(sys.argv[1:] if argv is None else argv)])
-    except SystemExit as exc:  # argparse's --help and usage errors
-        return int(exc.code or 0)
 
 
 if __name__ == "__main__":

@@ -35,3 +35,7 @@ class LabelStudioError(LsActiveError):
 
 class NotEnoughLabels(LsActiveError):
     """Training was asked for before there was anything to learn from."""
+
+
+class SimulationError(LsActiveError):
+    """A problem with the simulation's input that the user can fix; the message says how."""

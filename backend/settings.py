@@ -12,13 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from backend import defaults
 from backend.errors import ConfigurationError
-
-#: Largest request body accepted, in bytes. Label Studio's "Retrieve predictions" sends
-#: every selected task in one body; 1,000 long tasks fit well within this.
-DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
-#: Texts are cut to this many characters before featurizing: longer tails add cost, not signal.
-DEFAULT_MAX_TEXT_CHARS = 20_000
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -105,8 +100,8 @@ class Settings:
     keep_versions: int = 2
     #: gunicorn worker processes for ``ls-active serve``.
     web_workers: int = 2
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
+    max_body_bytes: int = defaults.MAX_BODY_BYTES
+    max_text_chars: int = defaults.MAX_TEXT_CHARS
     #: Tasks per page when reading from and writing to Label Studio.
     page_size: int = 1000
 
@@ -143,8 +138,8 @@ class Settings:
             retry_backoff=_schedule(env, "RETRY_BACKOFF", "5,30,120", increasing=False),
             keep_versions=_int(env, "KEEP_VERSIONS", 2),
             web_workers=_int(env, "WEB_WORKERS", 2, minimum=1),
-            max_body_bytes=_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1024),
-            max_text_chars=_int(env, "MAX_TEXT_CHARS", DEFAULT_MAX_TEXT_CHARS, minimum=1),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", defaults.MAX_BODY_BYTES, minimum=1024),
+            max_text_chars=_int(env, "MAX_TEXT_CHARS", defaults.MAX_TEXT_CHARS, minimum=1),
             page_size=_int(env, "PAGE_SIZE", 1000, minimum=1),
         )
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backend.simulate.data import LabeledData, load_data
+from backend.tasks.text_classification.labeled import LabeledData, load_data
 from benchmarks.bench_common import DATASETS_DIR
 
 #: modAL's ranked batch recomputes every pool row's distance to every labeled row for each

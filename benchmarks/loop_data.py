@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.simulate.data import read_rows
+from backend.tasks.records import read_rows
 from benchmarks.bench_common import DATASETS_DIR, REPO
 
 LABEL_CONFIG = REPO / "label_config.xml"

@@ -28,8 +28,10 @@ from types import FrameType
 
 import redis
 
+from backend.defaults import COLD_START_VERSION
+from backend.defaults import REDIS_PREFIX as PREFIX
 from backend.labelstudio.client import LabelStudioClient
-from backend.loop.state import COLD_START_VERSION, PREFIX, ProjectState
+from backend.loop.state import ProjectState
 from benchmarks.loop_data import expanded, read_trec6
 from benchmarks.loop_milestone import Milestone, run_milestone, wait_quiet
 from benchmarks.loop_profile import Step, profile_rescore

@@ -20,11 +20,12 @@ import redis
 
 from backend.errors import LabelStudioError
 from backend.labelstudio.client import MAX_PREDICTIONS_PER_REQUEST, LabelStudioClient
-from backend.loop.state import ProjectState, key
+from backend.loop import keys
+from backend.loop.state import ProjectState
 from backend.loop.store import ArtifactStore
 from backend.settings import Settings
+from backend.tasks import parse_label_config
 from backend.tasks.text_classification.features import featurize
-from backend.tasks.text_classification.schema import parse_label_config
 from backend.tasks.text_classification.scoring import predictions, score_counts, task_texts
 from benchmarks.loop_data import LABEL_CONFIG
 from benchmarks.loop_stack import REPO
@@ -101,7 +102,7 @@ def profile_rescore(conn: redis.Redis, ls_url: str, token: str, project: int, en
         _push_steps(steps, client, project, version, preds)
     _time(steps, "save the scores in Redis", lambda: state.save_scores(
         project, PROFILE_VERSION, {p["task"]: p["score"] for p in preds}))
-    conn.delete(key(project, "scores", PROFILE_VERSION))
+    conn.delete(keys.scores(project, PROFILE_VERSION))
     return steps
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import requests
 
-from backend.labelstudio.local import LABEL_STUDIO_VERSION, LocalLabelStudio
+from backend.labelstudio.install import LABEL_STUDIO_VERSION
+from backend.labelstudio.local import LocalLabelStudio
 from backend.loop.redis_server import EmbeddedRedis
 from benchmarks.bench_common import REPO
 

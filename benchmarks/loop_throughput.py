@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from threadpoolctl import threadpool_limits
 
+from backend.tasks import parse_label_config
 from backend.tasks.text_classification.features import featurize
 from backend.tasks.text_classification.model import TextModel, train_model
-from backend.tasks.text_classification.schema import TaskSchema, parse_label_config
+from backend.tasks.text_classification.schema import TaskSchema
 from backend.tasks.text_classification.scoring import predictions, score_counts
 from benchmarks.loop_data import LABEL_CONFIG, expanded
 from strategies import DEFAULT_STRATEGY, get_strategy

@@ -23,9 +23,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backend.simulate.command import resolve_strategies
-from backend.simulate.data import LabeledData
 from backend.simulate.engine import pool_size, run_all
 from backend.simulate.results import Curve, build_results, plot_curves, write_results
+from backend.tasks.text_classification.labeled import LabeledData
 from benchmarks import bench_report
 from benchmarks.bench_common import (
     OUT,

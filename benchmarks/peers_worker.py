@@ -144,9 +144,9 @@ def peer_chooser(name: str) -> Any:
 
 
 def cmd_curves(args: argparse.Namespace) -> int:
-    from backend.simulate.data import LabeledData
     from backend.simulate.engine import run_all
     from backend.simulate.results import Curve
+    from backend.tasks.text_classification.labeled import LabeledData
 
     a = load_arrays(args.data)
     config = json.loads(Path(args.config).read_text())
@@ -157,8 +157,8 @@ def cmd_curves(args: argparse.Namespace) -> int:
         name=config["name"],
     )
     if data.kind == "text":  # embed each seed's pool once, before the clock and the fork
-        from backend.simulate.data import split_rows
-        from backend.simulate.learners import make_learner, text_counts
+        from backend.tasks.text_classification.labeled import split_rows
+        from backend.tasks.text_classification.learners import make_learner, text_counts
 
         counts = text_counts(data)
         for seed in config["seeds"]:

@@ -37,7 +37,7 @@ from rq import Queue
 
 from backend.loop.state import ProjectState
 from backend.loop.store import ArtifactStore
-from backend.simulate.data import read_rows
+from backend.tasks.records import read_rows
 from backend.tasks.text_classification.features import featurize
 from backend.tasks.text_classification.model import train_model
 from benchmarks import bench_docs

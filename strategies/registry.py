@@ -22,6 +22,7 @@ from strategies.coreset import k_center
 from strategies.density import weighted
 from strategies.expected import eer, egl
 from strategies.hybrid import badge, cluster_best, weighted_centres
+from strategies.scores import score_from_order
 from strategies.selectors import ranked_batch, top_k
 
 __all__ = [
@@ -48,13 +49,16 @@ class Strategy:
 
     ``per_task`` is true when a task's score depends on that task alone (given the
     same labels and seed); then the service may score any subset of tasks on the fly
-    and agree with a full rescore. ``description`` is one line for people choosing.
+    and agree with a full rescore. ``refits`` is true when ranking fits models (a
+    committee, an approximate refit): too slow for a web request. ``description`` is one
+    line for people choosing.
     """
 
     name: str
     description: str
     rank_fn: RankFn
     per_task: bool
+    refits: bool = False
 
     def rank(self, pool: Pool, batch_size: int = 10, random_state: RandomState = None) -> FloatArray:
         """Scores for every task of ``pool``: floats in [0, 1], lower = label first."""
@@ -67,7 +71,8 @@ class Strategy:
 
 
 def _random(pool: Pool, batch_size: int, rng: np.random.Generator) -> FloatArray:
-    return rng.random(pool.n_samples)
+    """A random order, encoded like every batch strategy's (the same draws pick the same tasks)."""
+    return score_from_order(np.argsort(rng.random(pool.n_samples), kind="stable"))
 
 
 _margin = measures.from_proba(measures.margin)
@@ -78,7 +83,7 @@ _clue = batch(_margin, weighted_centres(), BALANCED)
 _focused_clue = batch(_margin, weighted_centres(factor=10), BALANCED)
 
 STRATEGIES: dict[str, Strategy] = {
-    "random": Strategy("random", "uniformly random order (the baseline)", _random, per_task=True),
+    "random": Strategy("random", "uniformly random order (the baseline)", _random, per_task=False),
     "least_confidence": Strategy(
         "least_confidence", "lowest top-class probability first",
         per_task(_least_confidence), per_task=True,
@@ -97,19 +102,19 @@ STRATEGIES: dict[str, Strategy] = {
     ),
     "qbc_vote": Strategy(
         "qbc_vote", "query by committee: most split vote of 5 bootstrap models first",
-        per_task(qbc(vote_entropy)), per_task=True,
+        per_task(qbc(vote_entropy)), per_task=True, refits=True,
     ),
     "qbc_consensus": Strategy(
         "qbc_consensus", "query by committee: highest entropy of the committee's average first",
-        per_task(qbc(consensus_entropy)), per_task=True,
+        per_task(qbc(consensus_entropy)), per_task=True, refits=True,
     ),
     "qbc_kl": Strategy(
         "qbc_kl", "query by committee: largest KL divergence of a member from the consensus first",
-        per_task(qbc(kl_max_disagreement)), per_task=True,
+        per_task(qbc(kl_max_disagreement)), per_task=True, refits=True,
     ),
     "eer": Strategy(
         "eer", "expected error reduction over the 200 most uncertain tasks (approximate refit)",
-        batch(eer(), top_k), per_task=False,
+        batch(eer(), top_k), per_task=False, refits=True,
     ),
     "density": Strategy(
         "density", "information density: entropy times similarity to the pool's main groups",

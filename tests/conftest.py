@@ -20,7 +20,7 @@ import redis
 import requests
 
 from backend.loop.redis_server import EmbeddedRedis
-from backend.simulate.data import read_rows
+from backend.tasks.records import read_rows
 
 pytest_plugins = ["tests.ls_fixtures"] if (Path(__file__).parent / "ls_fixtures.py").exists() else []
 

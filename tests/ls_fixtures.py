@@ -3,8 +3,8 @@
 Loaded as a plugin (``pytest_plugins = ["tests.ls_fixtures"]``). The first test that needs
 Label Studio installs it if missing (a few minutes, once per machine) and starts it (about
 30 s on a fresh data folder). To reuse a server that already runs, set
-``LS_ACTIVE_TEST_LS_URL`` and ``LS_ACTIVE_TEST_LS_TOKEN`` (a legacy token); for the personal
-access token tests also ``LS_ACTIVE_TEST_LS_USERNAME`` and ``LS_ACTIVE_TEST_LS_PASSWORD``.
+``LS_ACTIVE_TEST_LS_URL`` and ``LS_ACTIVE_TEST_LS_TOKEN`` (a legacy token), and
+``LS_ACTIVE_TEST_LS_USERNAME`` (the token's user).
 Every test that uses these fixtures is marked ``labelstudio``.
 """
 
@@ -20,7 +20,7 @@ import pytest
 
 from backend.errors import LabelStudioError
 from backend.labelstudio.client import LabelStudioClient
-from backend.labelstudio.local import LocalLabelStudio, create_personal_access_token
+from backend.labelstudio.local import LocalLabelStudio
 from tests.conftest import load_rows
 
 TREC6_LABELS = ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
@@ -60,10 +60,11 @@ class RunningLabelStudio:
     password: str = field(default="", repr=False)
 
     def personal_access_token(self) -> str:
-        if not (self.username and self.password):
-            raise LabelStudioError("set LS_ACTIVE_TEST_LS_USERNAME and LS_ACTIVE_TEST_LS_PASSWORD "
-                                   "to create a personal access token", retryable=False)
-        return create_personal_access_token(self.url, self.username, self.password)
+        with LabelStudioClient(self.url, self.token) as client:
+            return client.create_personal_access_token()
+
+    def client(self, token: str | None = None) -> LabelStudioClient:
+        return LabelStudioClient(self.url, token or self.token)
 
 
 @dataclass

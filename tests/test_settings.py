@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from backend.defaults import MAX_BODY_BYTES as DEFAULT_MAX_BODY_BYTES
+from backend.defaults import MAX_TEXT_CHARS as DEFAULT_MAX_TEXT_CHARS
 from backend.errors import ConfigurationError
-from backend.settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_TEXT_CHARS, Settings
+from backend.settings import Settings
 
 
 def test_defaults_from_an_empty_environment() -> None:

@@ -1,164 +1,34 @@
-"""Install and run a local Label Studio, for the integration tests and ``ls-active demo``.
+"""A local Label Studio on 127.0.0.1, for the integration tests and ``ls-active demo``.
 
-Label Studio pins Django and dozens of other packages that must not mix with ls-active's own
-environment, so it lives in its own virtualenv under a cache folder and is started as a
-separate process. Everything here is for local use: the server binds to 127.0.0.1 only.
+Started as a separate process from its own virtualenv (:mod:`~backend.labelstudio.install`),
+headless, offline and open to a backend on loopback. Everything here is for local use.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 
 import httpx
 
+from backend import defaults
 from backend.errors import LabelStudioError
+from backend.labelstudio.client import LabelStudioClient
+from backend.labelstudio.install import ensure_label_studio
 
-#: The Label Studio release whose behaviour LS_PROTOCOL.md records and the tests rely on.
-LABEL_STUDIO_VERSION = "1.23.2"
-#: Overrides the cache folder that holds the Label Studio virtualenv.
-CACHE_ENV = "LS_ACTIVE_CACHE"
-DEFAULT_CACHE_DIR = Path("~/.cache/ls-active")
-#: A cold start (database migrations) took 26-55 s on an idle two-core machine and up to
-#: 174 s on a loaded one; a warm restart 3-17 s.
-DEFAULT_STARTUP_TIMEOUT = 300.0
-#: Seconds allowed for ``pip install label-studio`` (about 2 minutes on this machine).
-INSTALL_TIMEOUT = 1800.0
 #: Kept in the data folder so a warm restart reuses the user the first start created:
 #: Label Studio ignores new credentials for a user that already exists.
 CREDENTIALS_FILE = "ls-active-credentials.json"
 LOG_FILE = "label-studio.log"
 DEFAULT_USERNAME = "admin@example.com"
-
-Installer = Callable[[Path], None]
-
-
-def cache_dir_default() -> Path:
-    """The cache folder: ``$LS_ACTIVE_CACHE`` or ``~/.cache/ls-active``."""
-    raw = os.environ.get(CACHE_ENV, "").strip()
-    return Path(raw or DEFAULT_CACHE_DIR).expanduser()
-
-
-def venv_path(cache_dir: Path | None = None) -> Path:
-    """Where the Label Studio virtualenv lives (it may not exist yet)."""
-    base = cache_dir if cache_dir is not None else cache_dir_default()
-    return base / f"label-studio-{LABEL_STUDIO_VERSION}"
-
-
-def is_usable(venv: Path) -> bool:
-    """True when ``venv`` has the ``label-studio`` script and its Python imports Label Studio.
-
-    A killed or failed install leaves a folder that exists but cannot import the package; such
-    a folder must be rebuilt, not trusted.
-    """
-    python, script = venv / "bin" / "python", venv / "bin" / "label-studio"
-    if not (python.exists() and script.exists()):
-        return False
-    try:
-        done = subprocess.run(
-            [str(python), "-c", "import label_studio"],
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
-
-
-def pip_install(target: Path) -> None:
-    """Create a virtualenv at ``target`` and install the pinned Label Studio into it."""
-    log = target.parent / f"label-studio-{LABEL_STUDIO_VERSION}.install.log"
-    with log.open("wb") as out:
-        steps = [
-            [sys.executable, "-m", "venv", str(target)],
-            [str(target / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
-             f"label-studio=={LABEL_STUDIO_VERSION}"],
-        ]
-        for step in steps:
-            done = subprocess.run(step, stdout=out, stderr=subprocess.STDOUT,
-                                  timeout=INSTALL_TIMEOUT, check=False)
-            if done.returncode != 0:
-                raise LabelStudioError(
-                    f"Installing Label Studio {LABEL_STUDIO_VERSION} failed "
-                    f"({' '.join(step[:4])} exited {done.returncode}); see {log}",
-                    retryable=False,
-                )
-
-
-def _relocate_scripts(venv: Path, old: Path) -> None:
-    """Point the scripts of a renamed virtualenv at its new place.
-
-    pip writes the absolute interpreter path into each script's ``#!`` line and ``activate``
-    names the folder, so after the rename they would still point at the temporary folder.
-    """
-    old_b, new_b = str(old).encode(), str(venv).encode()
-    for path in (venv / "bin").iterdir():
-        if path.is_symlink() or not path.is_file():
-            continue
-        content = path.read_bytes()
-        if old_b in content[:4096] and b"\0" not in content[:4096]:
-            path.write_bytes(content.replace(old_b, new_b))
-
-
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``lock_path``; waits while another process installs."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def ensure_label_studio(
-    cache_dir: Path | None = None,
-    *,
-    installer: Installer = pip_install,
-    check: Callable[[Path], bool] = is_usable,
-) -> Path:
-    """Return the ``label-studio`` executable, installing Label Studio first if needed.
-
-    Safe to call from several processes at once: a file lock serialises them and the later
-    ones find the finished install. The install happens in a temporary folder that is renamed
-    only once complete, so an interrupted install is never mistaken for a good one.
-    ``installer`` and ``check`` exist so the slow path can be tested without a real install.
-    """
-    venv = venv_path(cache_dir)
-    with _locked(venv.parent / f".{venv.name}.lock"):
-        if check(venv):
-            return venv / "bin" / "label-studio"
-        for stale in venv.parent.glob(f".{venv.name}.tmp-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        tmp = venv.parent / f".{venv.name}.tmp-{os.getpid()}"
-        installer(tmp)
-        if venv.is_symlink():
-            venv.unlink()
-        elif venv.exists():
-            shutil.rmtree(venv, ignore_errors=True)
-        tmp.rename(venv)
-        _relocate_scripts(venv, tmp)
-        if not check(venv):
-            raise LabelStudioError(
-                f"Label Studio was installed into {venv} but its Python cannot import it; "
-                f"delete that folder and try again",
-                retryable=False,
-            )
-        return venv / "bin" / "label-studio"
 
 
 def free_port() -> int:
@@ -224,7 +94,7 @@ class LocalLabelStudio:
         password: str | None = None,
         token: str | None = None,
         executable: Path | None = None,
-        startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+        startup_timeout: float = defaults.LS_STARTUP_TIMEOUT,
         extra_env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
@@ -324,16 +194,18 @@ class LocalLabelStudio:
 
     def _check_token(self) -> None:
         """Fail now, clearly, if the data folder belongs to a user with other credentials."""
-        answer = httpx.get(f"{self.url}/api/current-user/whoami",
-                           headers={"Authorization": f"Token {self.token}"}, timeout=30.0)
-        if answer.status_code != 200:
+        try:
+            with self.client() as client:
+                client.whoami()
+        except LabelStudioError as exc:
             raise LabelStudioError(
-                f"Label Studio at {self.url} rejected the configured token ({answer.status_code}); "
-                f"the data folder {self.data_dir} was probably created with other credentials. "
-                f"Use a new data folder or the original {CREDENTIALS_FILE}.",
-                status=answer.status_code,
-                retryable=False,
-            )
+                f"Label Studio at {self.url} rejected the configured token ({exc.status}); the data folder "
+                f"{self.data_dir} was probably created with other credentials. Use a new data folder or the "
+                f"original {CREDENTIALS_FILE}.", status=exc.status, retryable=False) from None
+
+    def client(self, token: str | None = None) -> LabelStudioClient:
+        """A client of this server, with the user's legacy token unless another is given."""
+        return LabelStudioClient(self.url, token or self.token)
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM the server's process group, then SIGKILL it if it lingers."""
@@ -356,9 +228,10 @@ class LocalLabelStudio:
         valid, otherwise a new one replaces it.
         """
         stored = _load_credentials(self.data_dir).get("pat", "")
-        if stored and _refresh_works(self.url, stored):
+        if stored and token_works(self.url, stored):
             return stored
-        pat = create_personal_access_token(self.url, self.username, self.password)
+        with self.client() as client:
+            pat = client.create_personal_access_token()
         _save_credentials(self.data_dir, {**_load_credentials(self.data_dir), "pat": pat})
         return pat
 
@@ -374,67 +247,11 @@ class LocalLabelStudio:
         self.stop()
 
 
-def _refresh_works(url: str, pat: str) -> bool:
-    """True when Label Studio still exchanges ``pat`` for an access token."""
+def token_works(url: str, token: str) -> bool:
+    """True when Label Studio at ``url`` accepts ``token`` (a personal one: still exchanged)."""
     try:
-        answer = httpx.post(f"{url}/api/token/refresh/", json={"refresh": pat}, timeout=30.0)
-    except httpx.HTTPError:
+        with LabelStudioClient(url, token) as client:
+            client.whoami()
+    except LabelStudioError:
         return False
-    return answer.status_code == 200
-
-
-def _session_login(http: httpx.Client, username: str, password: str) -> str:
-    """Log in as a browser does; return the CSRF token the session's API calls need."""
-    http.get("/user/login/")
-    answer = http.post(
-        "/user/login/",
-        data={"email": username, "password": password,
-              "csrfmiddlewaretoken": http.cookies.get("csrftoken", "")},
-    )
-    if answer.status_code != 302 or "sessionid" not in http.cookies:
-        raise LabelStudioError(
-            f"Logging in to Label Studio as {username} failed ({answer.status_code}); "
-            "check the username and password",
-            status=answer.status_code,
-            retryable=False,
-        )
-    return str(http.cookies.get("csrftoken", ""))
-
-
-def create_personal_access_token(
-    url: str,
-    username: str,
-    password: str,
-    *,
-    replace_existing: bool = True,
-    timeout: float = 30.0,
-) -> str:
-    """Create the user's personal access token through a session login; return it.
-
-    Label Studio keeps one per user and answers 409 to a second create. With
-    ``replace_existing`` the existing ones are revoked (blacklisted) and a new one is made;
-    without it the 409 becomes an error that says what to do.
-    """
-    with httpx.Client(base_url=url.rstrip("/"), timeout=timeout) as http:
-        csrf = {"X-CSRFToken": _session_login(http, username, password)}
-        answer = http.post("/api/token/", headers=csrf)
-        if answer.status_code == 409 and replace_existing:
-            for existing in http.get("/api/token/").json():
-                http.post("/api/token/blacklist/", json={"refresh": existing["token"]},
-                          headers=csrf)
-            answer = http.post("/api/token/", headers=csrf)
-        if answer.status_code == 409:
-            raise LabelStudioError(
-                f"{username} already has a personal access token; revoke it in Label Studio "
-                "(Account & Settings) or reuse it",
-                status=409,
-                retryable=False,
-            )
-        if answer.status_code != 201:
-            raise LabelStudioError(
-                f"Creating a personal access token failed ({answer.status_code})",
-                status=answer.status_code,
-                retryable=answer.status_code >= 500,
-            )
-        token: str = answer.json()["token"]
-        return token
+    return True

@@ -69,8 +69,6 @@ class Pace:
 CLEANUP_PACE = Pace()
 #: The same pauses without a budget: for a retried push that must remove a partial import.
 UNHURRIED = replace(CLEANUP_PACE, budget=math.inf)
-#: Seconds before a cleanup that had to stop for other jobs tries again.
-CLEANUP_RETRY_SECONDS = 30
 
 
 @dataclass(frozen=True)

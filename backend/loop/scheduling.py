@@ -20,9 +20,11 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
+from backend import defaults
 from backend.labelstudio.payloads import Event
+from backend.loop import keys
 from backend.loop.milestones import milestones_between, next_milestone
-from backend.loop.state import ProjectState, as_text, key
+from backend.loop.state import ProjectState, as_text
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,14 +57,14 @@ end
 redis.call('HSET', KEYS[1], 'status', 'idle')
 return {'idle', ''}
 """
-CLEANUP_JOB = "backend.loop.jobs.cleanup_versions"
-#: A cleanup flagged as pending but lost (its Redis key outlives it by at most this) frees up.
-CLEANUP_PENDING_TTL = 3600
+#: Where the job functions live (RQ names a job's function by dotted path).
+JOBS = "backend.loop.jobs"
+CLEANUP_JOB = f"{JOBS}.cleanup_versions"
 _DEAD = (JobStatus.FAILED, JobStatus.FINISHED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
 def slot_key(project: int) -> str:
-    return key(project, "retrain")
+    return keys.retrain_slot(project)
 
 
 
@@ -88,12 +90,21 @@ class Scheduler:
         intervals = [backoff[min(i, len(backoff) - 1)] for i in range(self.settings.job_retries)]
         return Retry(max=self.settings.job_retries, interval=intervals)
 
+    def _enqueue(self, queue: Queue, function: str, args: tuple[Any, ...], description: str, *,
+                 job_id: str | None = None, loop: bool = True, retry: bool = True, delay: float = 0) -> str:
+        """Enqueue ``backend.loop.jobs.<function>``; ``loop`` jobs keep their result longer."""
+        options: dict[str, Any] = {
+            "args": args, "job_id": job_id, "job_timeout": self.settings.job_timeout,
+            "retry": self._retry() if retry else None, "description": description,
+            "result_ttl": defaults.LOOP_RESULT_TTL if loop else defaults.SIDE_RESULT_TTL,
+            "failure_ttl": defaults.FAILURE_TTL,
+        }
+        if delay > 0:
+            return str(queue.enqueue_in(timedelta(seconds=delay), f"{JOBS}.{function}", **options).id)
+        return str(queue.enqueue(f"{JOBS}.{function}", **options).id)
+
     def _enqueue_retrain(self, project: int, job_id: str) -> None:
-        self.train_queue.enqueue(
-            "backend.loop.jobs.retrain", args=(project,), job_id=job_id,
-            job_timeout=self.settings.job_timeout, retry=self._retry(),
-            result_ttl=86400, failure_ttl=7 * 86400, description=f"retrain project {project}",
-        )
+        self._enqueue(self.train_queue, "retrain", (project,), f"retrain project {project}", job_id=job_id)
 
     def _release_if_stale(self, project: int) -> None:
         """A slot left queued/running by a job that has finally failed or vanished frees up."""
@@ -153,7 +164,7 @@ class Scheduler:
         changed = event.labels_created + event.labels_updated + event.labels_deleted
         if not changed:
             return {}
-        after = int(self.conn.hincrby(key(project, "counters"), "label_events", changed))
+        after = self.state.add_label_events(project, changed)
         crossed = milestones_between(self.settings.retrain_every, after - changed, after)
         answer: dict[str, Any] = {
             "label_events": after,
@@ -169,29 +180,18 @@ class Scheduler:
 
     # -- scoring jobs ------------------------------------------------------------------
     def enqueue_rescore(self, project: int, version: str | None) -> str:
-        job_id = f"rescore-{project}-{version or 'cold-start'}"
-        self.score_queue.enqueue(
-            "backend.loop.jobs.rescore", args=(project, version), job_id=job_id,
-            job_timeout=self.settings.job_timeout, retry=self._retry(),
-            result_ttl=86400, failure_ttl=7 * 86400, description=f"rescore project {project} with {version}",
-        )
-        return job_id
+        return self._enqueue(self.score_queue, "rescore", (project, version),
+                             f"rescore project {project} with {version}",
+                             job_id=f"rescore-{project}-{version or 'cold-start'}")
 
     def enqueue_score_tasks(self, project: int, tasks: list[dict[str, Any]]) -> str:
-        job = self.score_queue.enqueue(
-            "backend.loop.jobs.score_tasks", args=(project, tasks),
-            job_timeout=self.settings.job_timeout, retry=self._retry(),
-            result_ttl=3600, failure_ttl=7 * 86400, description=f"score {len(tasks)} new tasks of project {project}",
-        )
-        return str(job.id)
+        return self._enqueue(self.score_queue, "score_tasks", (project, tasks),
+                             f"score {len(tasks)} new tasks of project {project}", loop=False)
 
     def enqueue_evaluate(self, project: int, version: str) -> str:
-        job = self.maintenance_queue.enqueue(
-            "backend.loop.jobs.evaluate", args=(project, version), job_id=f"evaluate-{project}-{version}",
-            job_timeout=self.settings.job_timeout, result_ttl=3600, failure_ttl=7 * 86400,
-            description=f"metrics report of {version} (project {project})",
-        )
-        return str(job.id)
+        return self._enqueue(self.maintenance_queue, "evaluate", (project, version),
+                             f"metrics report of {version} (project {project})",
+                             job_id=f"evaluate-{project}-{version}", loop=False, retry=False)
 
     def enqueue_cleanup(self, project: int, delay: float = 0) -> str | None:
         """Queue one cleanup of superseded versions (now, or in ``delay`` seconds).
@@ -199,24 +199,19 @@ class Scheduler:
         At most one waits per project: the flag is cleared when the job starts, so a request
         made while one runs queues the next one.
         """
-        if not self.conn.set(key(project, "cleanup-pending"), "1", nx=True, ex=CLEANUP_PENDING_TTL):
+        flag = keys.cleanup_pending(project)
+        if not self.conn.set(flag, "1", nx=True, ex=defaults.CLEANUP_PENDING_TTL):
             return None
-        options: dict[str, Any] = {
-            "args": (project,), "job_timeout": self.settings.job_timeout, "result_ttl": 3600,
-            "failure_ttl": 7 * 86400, "description": f"delete old predictions of project {project}",
-        }
         try:
-            if delay > 0:
-                job = self.maintenance_queue.enqueue_in(timedelta(seconds=delay), CLEANUP_JOB, **options)
-            else:
-                job = self.maintenance_queue.enqueue(CLEANUP_JOB, **options)
+            return self._enqueue(self.maintenance_queue, "cleanup_versions", (project,),
+                                 f"delete old predictions of project {project}", loop=False, retry=False,
+                                 delay=delay)
         except redis.RedisError:
-            self.conn.delete(key(project, "cleanup-pending"))
+            self.conn.delete(flag)
             raise
-        return str(job.id)
 
     def cleanup_started(self, project: int) -> None:
-        self.conn.delete(key(project, "cleanup-pending"))
+        self.conn.delete(keys.cleanup_pending(project))
 
     def others_waiting(self) -> bool:
         """Any job waits (of any project), or a retrain or push runs: housekeeping comes last."""

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 import redis
 
+from backend.defaults import COLD_START_VERSION
 from backend.errors import LsActiveError
 from backend.loop.redis_server import connect
 from backend.loop.scheduling import Scheduler
-from backend.loop.state import COLD_START_VERSION, ProjectState
+from backend.loop.state import ProjectState
 from backend.loop.store import ArtifactError, ArtifactStore
 from backend.settings import Settings
-from backend.tasks.text_classification.model import TextModel
+from backend.tasks import Model
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class Services:
         state = ProjectState(conn)
         return cls(settings, conn, state, ArtifactStore(settings.model_dir), Scheduler(settings, conn, state))
 
-    def current_model(self, project: int) -> tuple[str, TextModel | None]:
+    def current_model(self, project: int) -> tuple[str, Model | None]:
         """The version to answer with and its model; cold start while there is none.
 
         A current version whose artifact cannot be read is logged and answered with the

@@ -1,8 +1,8 @@
 """Per-project state in Redis: what can be rebuilt, never the labels themselves.
 
-Keys (all under ``lsa:``): the project's config from ``/setup`` (schema, Label Studio
-address and token, strategy), the current model version, published version records,
-label-event counters, and job bookkeeping. Label Studio stays the source of truth.
+The project's config from ``/setup`` (schema, Label Studio address and token, strategy), the
+current model version, published version records, label-event counters, job bookkeeping and
+the pushed scores (key names in :mod:`backend.loop.keys`). Label Studio stays the source of truth.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from typing import Any
 
 import redis
 
-from backend.tasks.text_classification.schema import TaskSchema
-
-PREFIX = "lsa"
-COLD_START_VERSION = "ls-active-cold-start"
+from backend import defaults
+from backend.loop import keys
+from backend.tasks import Schema, schema_from_dict
 
 
 def as_text(value: bytes | str) -> str:
@@ -25,19 +24,12 @@ def as_text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def key(project: int, *parts: str) -> str:
-    return ":".join((PREFIX, "project", str(project), *parts))
-
-
-PROJECTS = f"{PREFIX}:projects"
-
-
 @dataclass(frozen=True)
 class ProjectConfig:
     """What ``/setup`` told us about a project; jobs need it to reach Label Studio."""
 
     project: int
-    schema: TaskSchema
+    schema: Schema
     hostname: str = ""
     access_token: str = ""
     strategy: str = "default"
@@ -53,7 +45,7 @@ class ProjectConfig:
     def from_json(cls, raw: str | bytes) -> ProjectConfig:
         data = json.loads(raw)
         return cls(
-            project=int(data["project"]), schema=TaskSchema.from_dict(data["schema"]),
+            project=int(data["project"]), schema=schema_from_dict(data["schema"]),
             hostname=data.get("hostname", ""), access_token=data.get("access_token", ""),
             strategy=data.get("strategy", "default"), setup_at=float(data.get("setup_at", 0.0)),
         )
@@ -69,69 +61,100 @@ class ProjectState:
     def save_config(self, config: ProjectConfig) -> bool:
         """Store the config; True when this is the project's first setup."""
         pipe = self.conn.pipeline()
-        pipe.sadd(PROJECTS, config.project)
-        pipe.getset(key(config.project, "config"), config.to_json())
+        pipe.sadd(keys.PROJECTS, config.project)
+        pipe.getset(keys.config(config.project), config.to_json())
         _, previous = pipe.execute()
         return previous is None
 
     def config(self, project: int) -> ProjectConfig | None:
-        raw = self.conn.get(key(project, "config"))
+        raw = self.conn.get(keys.config(project))
         return ProjectConfig.from_json(raw) if raw else None
 
     def projects(self) -> list[int]:
-        return sorted(int(p) for p in self.conn.smembers(PROJECTS))
+        return sorted(int(p) for p in self.conn.smembers(keys.PROJECTS))
 
     # -- versions ------------------------------------------------------------------------
     def current_version(self, project: int) -> str | None:
-        raw = self.conn.get(key(project, "version"))
+        raw = self.conn.get(keys.current_version(project))
         return as_text(raw) if raw else None
 
     def publish_version(self, project: int, version: str, record: dict[str, Any]) -> None:
         """Make ``version`` current; call only after its artifact is completely on disk."""
         pipe = self.conn.pipeline()
-        pipe.hset(key(project, "versions"), version, json.dumps(record))
-        pipe.set(key(project, "version"), version)
-        pipe.sadd(PROJECTS, project)
+        pipe.hset(keys.versions(project), version, json.dumps(record))
+        pipe.set(keys.current_version(project), version)
+        pipe.sadd(keys.PROJECTS, project)
         pipe.execute()
 
     def version_record(self, project: int, version: str) -> dict[str, Any]:
-        raw = self.conn.hget(key(project, "versions"), version)
+        raw = self.conn.hget(keys.versions(project), version)
         return json.loads(raw) if raw else {"version": version}
 
     def update_version(self, project: int, version: str, record: dict[str, Any]) -> None:
         """Add figures (metrics) to a published version's record; never changes which is current."""
-        self.conn.hset(key(project, "versions"), version, json.dumps(record))
+        self.conn.hset(keys.versions(project), version, json.dumps(record))
 
     def versions(self, project: int) -> list[dict[str, Any]]:
         """Published version records, oldest first."""
-        raw = self.conn.hgetall(key(project, "versions"))
+        raw = self.conn.hgetall(keys.versions(project))
         records = [json.loads(v) for v in raw.values()]
         return sorted(records, key=lambda r: (r.get("created_at", 0), r.get("version", "")))
 
+    def set_current_if_none(self, project: int, version: str) -> None:
+        """Make ``version`` current unless some version already is (the cold start's push)."""
+        self.conn.setnx(keys.current_version(project), version)
+
     # -- label events ------------------------------------------------------------------
-    def count_event(self, project: int, field: str, amount: int = 1) -> None:
+    def count_event(self, project: int, action: str, amounts: dict[str, int], labels: bool) -> None:
+        """Count one webhook event: its action, the amounts by kind, and when it came."""
+        now = f"{time.time():.3f}"
         pipe = self.conn.pipeline()
-        pipe.hincrby(key(project, "counters"), field, amount)
-        pipe.hset(key(project, "counters"), "last_event_at", f"{time.time():.3f}")
-        pipe.sadd(PROJECTS, project)
+        counters = keys.counters(project)
+        for field, amount in amounts.items():
+            if amount:
+                pipe.hincrby(counters, field, amount)
+        pipe.hincrby(counters, f"event:{action}", 1)
+        pipe.hincrby(counters, "events", 1)
+        pipe.hset(counters, "last_event_at", now)
+        if labels:
+            pipe.hset(counters, "last_label_at", now)
+        pipe.sadd(keys.PROJECTS, project)
         pipe.execute()
 
+    def add_label_events(self, project: int, amount: int) -> int:
+        """Add to the events that count toward milestones; return the new total."""
+        return int(self.conn.hincrby(keys.counters(project), "label_events", amount))
+
     def counters(self, project: int) -> dict[str, float]:
-        raw = self.conn.hgetall(key(project, "counters"))
+        raw = self.conn.hgetall(keys.counters(project))
         return {as_text(k): float(v) for k, v in raw.items()}
 
     # -- job bookkeeping ---------------------------------------------------------------
     def set_status(self, project: int, **fields: Any) -> None:
-        self.conn.hset(key(project, "status"), mapping={k: json.dumps(v) for k, v in fields.items()})
+        self.conn.hset(keys.status(project), mapping={k: json.dumps(v) for k, v in fields.items()})
 
     def status(self, project: int) -> dict[str, Any]:
-        raw = self.conn.hgetall(key(project, "status"))
+        raw = self.conn.hgetall(keys.status(project))
         return {as_text(k): json.loads(v) for k, v in raw.items()}
 
+    def pushed(self, project: int, version: str) -> int | None:
+        raw = self.conn.hget(keys.pushed(project), version)
+        return int(raw) if raw is not None else None
+
+    def mark_pushed(self, project: int, version: str, count: int) -> None:
+        self.conn.hset(keys.pushed(project), version, count)
+
+    def configured(self, project: int) -> bool:
+        return bool(self.conn.exists(keys.configured(project)))
+
+    def mark_configured(self, project: int) -> None:
+        self.conn.set(keys.configured(project), "1")
+
     # -- scores of batch strategies -----------------------------------------------------
-    def save_scores(self, project: int, version: str, scores: dict[int, float], ttl: int = 7 * 86400) -> None:
+    def save_scores(self, project: int, version: str, scores: dict[int, float],
+                    ttl: int = defaults.SCORES_TTL) -> None:
         """Remember the pushed scores so ``/predict`` answers batch strategies consistently."""
-        name = key(project, "scores", version)
+        name = keys.scores(project, version)
         pipe = self.conn.pipeline()
         pipe.delete(name)
         items = list(scores.items())
@@ -143,5 +166,5 @@ class ProjectState:
     def cached_scores(self, project: int, version: str, task_ids: list[int]) -> list[float | None]:
         if not task_ids:
             return []
-        values = self.conn.hmget(key(project, "scores", version), [str(t) for t in task_ids])
+        values = self.conn.hmget(keys.scores(project, version), [str(t) for t in task_ids])
         return [float(v) if v is not None else None for v in values]

@@ -9,11 +9,13 @@ new version is picked up by every gunicorn and RQ worker without any invalidatio
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import re
 import shutil
+import sys
 import threading
 import uuid
 from collections import OrderedDict
@@ -23,7 +25,7 @@ from typing import Any
 import joblib
 
 from backend.errors import LsActiveError
-from backend.tasks.text_classification.model import TextModel
+from backend.tasks import LEGACY_MODEL_MODULES, Model
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "model.joblib"
@@ -35,10 +37,17 @@ class ArtifactError(LsActiveError):
     """An artifact that is missing or unreadable."""
 
 
+def _alias_legacy_modules() -> None:
+    """Artifacts name their classes by module path: let 0.1's paths find today's classes."""
+    for old, new in LEGACY_MODEL_MODULES.items():
+        if old not in sys.modules:
+            sys.modules[old] = importlib.import_module(new)
+
+
 class ArtifactStore:
     def __init__(self, root: Path, cache_size: int = 8) -> None:
         self.root = Path(root)
-        self._cache: OrderedDict[tuple[int, str], TextModel] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, str], Model] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -51,7 +60,7 @@ class ArtifactStore:
         return (self.path(project, version) / MODEL_FILE).is_file()
 
     def write(
-        self, project: int, version: str, model: TextModel, meta: dict[str, Any],
+        self, project: int, version: str, model: Model, meta: dict[str, Any],
         extra_files: dict[str, bytes] | None = None,
     ) -> Path:
         """Write a new version atomically; refuse to replace an existing one."""
@@ -82,7 +91,7 @@ class ArtifactStore:
         tmp.write_bytes(data)
         os.replace(tmp, folder / name)
 
-    def load(self, project: int, version: str) -> TextModel:
+    def load(self, project: int, version: str) -> Model:
         cache_key = (int(project), version)
         with self._lock:
             if cache_key in self._cache:
@@ -90,12 +99,13 @@ class ArtifactStore:
                 return self._cache[cache_key]
         path = self.path(project, version) / MODEL_FILE
         try:
+            _alias_legacy_modules()
             model = joblib.load(path)
         except FileNotFoundError:
             raise ArtifactError(f"model version {version} of project {project} is not in {self.root}") from None
         except Exception as exc:  # a damaged file must not take the service down
             raise ArtifactError(f"model version {version} of project {project} is unreadable: {exc}") from exc
-        if not isinstance(model, TextModel):
+        if not (hasattr(model, "labels") and hasattr(model, "n_train")):
             raise ArtifactError(f"{path} does not hold an ls-active model")
         with self._lock:
             self._cache[cache_key] = model

@@ -20,7 +20,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -29,12 +29,13 @@ import httpx
 import redis
 
 from backend.errors import LsActiveError
-from backend.labelstudio.local import LABEL_STUDIO_VERSION, LocalLabelStudio, ensure_label_studio, venv_path
+from backend.labelstudio.install import LABEL_STUDIO_VERSION, ensure_label_studio, venv_path
+from backend.labelstudio.local import LocalLabelStudio
 from backend.loop.redis_server import socket_path
 from backend.ops.demo_data import DemoData, load_demo_data
 from backend.ops.demo_project import DemoProject
 
-__all__ = ["add_parser", "main", "run"]
+__all__ = ["add_parser", "run"]
 
 STATE_FILE = "demo.json"
 DEFAULT_LS_PORT = 8080
@@ -183,7 +184,7 @@ def _prepare(ls: LocalLabelStudio, backend: Backend, data: DemoData, args: argpa
         _say("backend connected" + ("" if args.no_wait else "; waiting until every task has its score ..."))
         if not args.no_wait:
             api.wait_ready(project, READY_TIMEOUT, backend.problem)
-        view = api.queue_view(project)
+        view = api.client.find_view(project)
     url = f"{ls.url}/projects/{project}/data" + (f"?tab={view}" if view else "")
     _say(f"ready in {time.monotonic() - started:.1f} s: open {url}")
     _say(f"  login: {ls.username}  password: {ls.password}")
@@ -238,14 +239,3 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-wait", action="store_true", help="print the address without waiting for the scores")
     p.set_defaults(func=run)
     return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m backend.ops.demo ...``: the same command outside the ``ls-active`` CLI."""
-    from backend.cli import run_subcommand
-
-    return run_subcommand("demo", argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

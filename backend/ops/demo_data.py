@@ -17,7 +17,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from backend.errors import LsActiveError
-from backend.simulate.data import read_rows
+from backend.tasks.records import read_rows
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: From a checkout the demo uses the real TREC questions.

@@ -1,8 +1,7 @@
 """The demo's project in Label Studio: found by title or created, connected, then awaited.
 
-Plain HTTP with the admin's legacy token: these are one-off admin calls (list projects,
-webhooks, ML backends) that the jobs' :class:`~backend.labelstudio.client.LabelStudioClient` does
-not need. Every step is idempotent so a second ``ls-active demo`` reuses what the first made.
+Through the one Label Studio client with the admin's legacy token. Every step is idempotent
+so a second ``ls-active demo`` reuses what the first made.
 """
 
 from __future__ import annotations
@@ -12,14 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from backend import defaults
 from backend.errors import LabelStudioError
-from backend.labelstudio.client import QUEUE_VIEW_TITLE, UNCERTAINTY_SAMPLING
-
-#: Our prediction versions all start with this (cold start and trained models alike).
-VERSION_PREFIX = "ls-active-"
-ML_BACKEND_TITLE = "ls-active"
+from backend.labelstudio.client import LabelStudioClient
 
 
 @dataclass(frozen=True)
@@ -34,8 +28,8 @@ class Readiness:
 
     @property
     def ready(self) -> bool:
-        return (self.model_version.startswith(VERSION_PREFIX) and self.scored >= self.tasks > 0
-                and self.sampling == UNCERTAINTY_SAMPLING and self.queue_view is not None)
+        return (self.model_version.startswith(defaults.OUR_VERSIONS) and self.scored >= self.tasks > 0
+                and self.sampling == defaults.UNCERTAINTY_SAMPLING and self.queue_view is not None)
 
     def describe(self) -> str:
         return (f"model_version={self.model_version or '-'}, scored {self.scored}/{self.tasks}, "
@@ -43,51 +37,29 @@ class Readiness:
 
 
 class DemoProject:
-    """One Label Studio seen through an admin token; a context manager closing its client."""
+    """The demo's calls to one Label Studio; a context manager closing its client."""
 
-    def __init__(self, url: str, token: str, timeout: float = 120.0) -> None:
-        self.url = url.rstrip("/")
-        self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Token {token}"}, timeout=timeout)
+    def __init__(self, url: str, token: str) -> None:
+        self.client = LabelStudioClient(url, token, timeout=600.0)
 
     def __enter__(self) -> DemoProject:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.http.close()
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One API call; an error status becomes a :class:`LabelStudioError` quoting the answer."""
-        answer = self.http.request(method, path, **kwargs)
-        if answer.status_code >= 400:
-            raise LabelStudioError(f"Label Studio answered {answer.status_code} to {method} {path}: "
-                                   f"{answer.text[:300]}", status=answer.status_code,
-                                   retryable=answer.status_code >= 500)
-        return answer.json() if answer.content else None
-
-    # -- project ------------------------------------------------------------------------------
-    def find_project(self, title: str) -> int | None:
-        """The id of the oldest project called exactly ``title``, if any."""
-        answer = self.call("GET", "/api/projects/", params={"title": title, "page_size": 100})
-        projects = answer.get("results", []) if isinstance(answer, dict) else answer
-        ids = [int(p["id"]) for p in projects if p.get("title") == title]
-        return min(ids) if ids else None
+        self.client.close()
 
     def ensure_project(self, title: str, label_config: str, tasks: list[dict[str, Any]]) -> tuple[int, int]:
         """Reuse or create the project; import ``tasks`` only into an empty one.
 
         Returns the project id and how many tasks this call imported (0 when reused).
         """
-        project = self.find_project(title)
+        project = self.client.find_project(title)
         if project is None:
-            made = self.call("POST", "/api/projects/", json={"title": title, "label_config": label_config})
-            project = int(made["id"])
-        if self.call("GET", f"/api/projects/{project}/").get("task_number", 0):
+            project = self.client.create_project(title, label_config)
+        if self.client.project_fields(project, "task_number").get("task_number"):
             return project, 0
-        answer = self.call("POST", f"/api/projects/{project}/import", params={"return_task_ids": "true"},
-                           json=tasks, timeout=600.0)
-        return project, int(answer.get("task_count", len(tasks)))
+        return project, len(self.client.import_tasks(project, tasks))
 
-    # -- backend ------------------------------------------------------------------------------
     def ensure_backend(self, project: int, backend_url: str) -> int:
         """Connect the backend at ``backend_url`` once; replace one left at another address.
 
@@ -95,46 +67,34 @@ class DemoProject:
         backend that moved (another port) is deleted with its webhook and connected anew.
         """
         backend_url = backend_url.rstrip("/")
-        for ml in self.call("GET", "/api/ml", params={"project": project}):
+        for ml in self.client.ml_backends(project):
             if str(ml.get("url", "")).rstrip("/") == backend_url:
                 self._ensure_webhook(project, backend_url)
                 return int(ml["id"])
-            if ml.get("title") == ML_BACKEND_TITLE:
-                self.call("DELETE", f"/api/ml/{ml['id']}")
+            if ml.get("title") == defaults.ML_BACKEND_TITLE:
+                self.client.delete_ml_backend(int(ml["id"]))
                 self._delete_webhooks(project, str(ml.get("url", "")).rstrip("/"))
-        made = self.call("POST", "/api/ml", json={"project": project, "url": backend_url, "title": ML_BACKEND_TITLE})
+        made = self.client.add_ml_backend(project, backend_url)
         self._ensure_webhook(project, backend_url)
         return int(made["id"])
 
-    def webhooks(self, project: int) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = self.call("GET", "/api/webhooks/", params={"project": project})
-        return found
-
     def _ensure_webhook(self, project: int, backend_url: str) -> None:
         url = f"{backend_url}/webhook"
-        if not any(w.get("url") == url for w in self.webhooks(project)):
-            self.call("POST", "/api/webhooks/", json={"project": project, "url": url, "send_payload": True,
-                                                      "send_for_all_actions": True})
+        if not any(w.get("url") == url for w in self.client.webhooks(project)):
+            self.client.add_webhook(project, url)
 
     def _delete_webhooks(self, project: int, backend_url: str) -> None:
-        for hook in self.webhooks(project):
+        for hook in self.client.webhooks(project):
             if hook.get("url") == f"{backend_url}/webhook":
-                self.call("DELETE", f"/api/webhooks/{hook['id']}/")
-
-    # -- readiness ----------------------------------------------------------------------------
-    def queue_view(self, project: int) -> int | None:
-        for view in self.call("GET", "/api/dm/views/", params={"project": project}):
-            if (view.get("data") or {}).get("title") == QUEUE_VIEW_TITLE:
-                return int(view["id"])
-        return None
+                self.client.delete_webhook(int(hook["id"]))
 
     def readiness(self, project: int) -> Readiness:
-        info = self.call("GET", f"/api/projects/{project}/")
+        info = self.client.project_fields(project, "model_version", "task_number", "num_tasks_with_annotations",
+                                          "sampling")
         version = str(info.get("model_version") or "")
-        counts = self.call("GET", f"/api/projects/{project}/model-versions/") or {}
-        scored = int(counts.get(version, 0)) if isinstance(counts, dict) else 0
+        scored = self.client.list_prediction_versions(project).get(version, 0)
         tasks = int(info.get("task_number") or 0) - int(info.get("num_tasks_with_annotations") or 0)
-        return Readiness(version, scored, tasks, str(info.get("sampling") or ""), self.queue_view(project))
+        return Readiness(version, scored, tasks, str(info.get("sampling") or ""), self.client.find_view(project))
 
     def wait_ready(self, project: int, timeout: float, alive: Callable[[], str | None]) -> Readiness:
         """Poll until the project is ready; ``alive`` names a dead child process, if any."""

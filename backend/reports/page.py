@@ -1,9 +1,10 @@
 """The per-version model report: one self-contained HTML page and the learning-curve PNG.
 
 The page carries its CSS inline and the plot as a base64 ``data:`` image, so it shows
-with no other request (saved to disk, mailed, or served behind basic auth alike). Every
-text that comes from users (labels, task texts, annotator names) goes through Jinja's
-autoescaping. Plots use matplotlib's ``Figure`` with the Agg canvas and never ``pyplot``,
+with no other request (saved to disk, mailed, or served behind basic auth alike). Its
+frame (title, when to stop, the learning curve) is drawn here; the figures of the version's
+task kind come rendered by the kind, whose templates autoescape every text from users.
+Plots use matplotlib's ``Figure`` with the Agg canvas and never ``pyplot``,
 which keeps global state out of worker processes.
 """
 
@@ -12,26 +13,22 @@ from __future__ import annotations
 import base64
 import io
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from backend.reports.stopping import LearningCurve, StopSuggestion
-from backend.tasks.text_classification.doubt import AgreementReport, BalanceReport, DoubtfulLabel
-from backend.tasks.text_classification.metrics import Evaluation
 
 #: Line colours of the plot; tests look for ACCURACY_COLOR in a browser screenshot.
 ACCURACY_COLOR = "#2563eb"
 MACRO_F1_COLOR = "#ea580c"
 PLOT_SIZE_PX = (960, 400)
 _DPI = 100
-#: Longest task text shown beside a doubtful label; the link opens the whole task.
-TEXT_CHARS = 160
 
 _ENV = Environment(
     loader=PackageLoader("backend.reports", "templates"),
@@ -85,126 +82,17 @@ def write_learning_curve_png(curve: LearningCurve | None, path: str | Path) -> P
     return target
 
 
-def task_link(ls_url: str, project: int | str, task_id: int | str) -> str | None:
-    """The task in Label Studio's Data Manager, or None when ``ls_url`` is not http(s)."""
-    base = ls_url.strip().rstrip("/")
-    parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return f"{base}/projects/{quote(str(project), safe='')}/data?task={quote(str(task_id), safe='')}"
+def render_report(*, project: int | str, version: str, ok: bool, summary_html: str = "", details_html: str = "",
+                  footer: str = "", curve: LearningCurve | None = None, stop: StopSuggestion | None = None,
+                  title: str = "", generated_at: str = "") -> str:
+    """The whole report page as an HTML string: the version's kind renders its own sections.
 
-
-def render_report(
-    *,
-    project: int | str,
-    version: str,
-    ls_url: str,
-    evaluation: Evaluation | Mapping[str, Any],
-    curve: LearningCurve | None = None,
-    stop: StopSuggestion | None = None,
-    doubts: Sequence[DoubtfulLabel] = (),
-    agreement: AgreementReport | None = None,
-    balance: BalanceReport | None = None,
-    title: str = "",
-    generated_at: str = "",
-) -> str:
-    """The whole report page as an HTML string.
-
-    ``evaluation`` may be the stored ``metrics.json`` dict. ``curve`` defaults to the one
-    inside ``stop``. Sections without data say so instead of disappearing.
+    ``curve`` defaults to the one inside ``stop``. Sections without data say so instead of
+    disappearing.
     """
-    metrics = evaluation.to_dict() if isinstance(evaluation, Evaluation) else dict(evaluation)
     curve = curve if curve is not None else (stop.curve if stop else None)
     png = base64.b64encode(learning_curve_png(curve)).decode("ascii")
-    context = {
-        "project": str(project),
-        "title": title or f"Project {project}",
-        "version": version,
-        "generated_at": generated_at,
-        "m": metrics,
-        "ok": metrics.get("status") == "ok",
-        "cards": _cards(metrics),
-        "classes": _classes(metrics),
-        "confusion": _confusion(metrics),
-        "calibration": _calibration(metrics),
-        "curve": curve,
-        "plot_src": f"data:image/png;base64,{png}",
-        "plot_size": PLOT_SIZE_PX,
-        "stop": stop,
-        "doubts": [_doubt_row(d, ls_url, project) for d in doubts],
-        "agreement": agreement,
-        "disagreements": _disagreement_rows(agreement, ls_url, project),
-        "balance": balance,
-    }
-    return _ENV.get_template("report.html").render(**context)
-
-
-def _pct(value: Any) -> str:
-    return "–" if value is None else f"{100.0 * float(value):.1f}%"
-
-
-def _fixed(value: Any) -> str:
-    return "–" if value is None else f"{float(value):.3f}"
-
-
-def _cards(m: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(title, value, hint) for the summary cards."""
-    cards = [("Labeled tasks", str(m.get("n_labels", 0)), "labels this version learned from")]
-    if m.get("status") != "ok":
-        return cards
-    if m.get("multilabel"):
-        cards += [("Subset accuracy", _pct(m.get("subset_accuracy")), "every choice right"),
-                  ("Micro-F1", _pct(m.get("micro_f1")), "over all choices"),
-                  ("Hamming loss", _pct(m.get("hamming_loss")), "wrong yes/no decisions")]
-    else:
-        cards.append(("Accuracy", _pct(m.get("accuracy")), f"{m.get('n_splits')}-fold, out of fold"))
-    cards += [("Macro-F1", _pct(m.get("macro_f1")), "classes weigh alike"),
-              ("Calibration error", _fixed((m.get("calibration") or {}).get("ece")),
-               "ECE, 10 bins; lower is better")]
-    return cards
-
-
-def _classes(m: Mapping[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for row in m.get("per_class") or []:
-        rows.append({"label": row["label"], "precision": _pct(row["precision"]),
-                     "recall": _pct(row["recall"]), "f1": _pct(row["f1"]),
-                     "support": row["support"], "predicted": row["predicted"],
-                     "weak": row["support"] > 0 and row["f1"] < 0.5})
-    return rows
-
-
-def _confusion(m: Mapping[str, Any]) -> dict[str, Any] | None:
-    matrix = m.get("confusion_matrix")
-    if not matrix:
-        return None
-    rows = []
-    for i, (name, counts) in enumerate(zip(m["labels"], matrix, strict=True)):
-        total = sum(counts) or 1
-        cells = [{"n": n, "alpha": round(0.08 + 0.8 * n / total, 3) if n else 0.0,
-                  "dark": n / total > 0.5, "diag": i == j} for j, n in enumerate(counts)]
-        rows.append({"label": name, "cells": cells, "total": sum(counts)})
-    return {"labels": m["labels"], "rows": rows}
-
-
-def _calibration(m: Mapping[str, Any]) -> list[dict[str, str]]:
-    bins = (m.get("calibration") or {}).get("bins") or []
-    return [{"range": f"{b['lower']:.1f}–{b['upper']:.1f}", "count": str(b["count"]),
-             "confidence": _pct(b["confidence"]), "accuracy": _pct(b["accuracy"])}
-            for b in bins if b["count"]]
-
-
-def _doubt_row(d: DoubtfulLabel, ls_url: str, project: int | str) -> dict[str, Any]:
-    text = d.text if len(d.text) <= TEXT_CHARS else d.text[: TEXT_CHARS - 1] + "…"
-    return {"task_id": str(d.task_id), "link": task_link(ls_url, project, d.task_id),
-            "text": text, "given": d.given, "suggested": d.suggested,
-            "given_proba": _pct(d.given_proba), "suggested_proba": _pct(d.suggested_proba)}
-
-
-def _disagreement_rows(
-    agreement: AgreementReport | None, ls_url: str, project: int | str
-) -> list[dict[str, Any]]:
-    if agreement is None:
-        return []
-    return [{"task_id": str(d.task_id), "link": task_link(ls_url, project, d.task_id),
-             "labels": sorted(d.labels.items())} for d in agreement.disagreements]
+    return _ENV.get_template("report.html").render(
+        project=str(project), title=title or f"Project {project}", version=version, generated_at=generated_at,
+        ok=ok, summary_html=Markup(summary_html), details_html=Markup(details_html), footer=footer, curve=curve,
+        plot_src=f"data:image/png;base64,{png}", plot_size=PLOT_SIZE_PX, stop=stop)

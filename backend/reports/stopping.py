@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.tasks.text_classification.doubt import LabelValue
-from backend.tasks.text_classification.metrics import cohen_kappa
+from backend.tasks.agreement import LabelValue, cohen_kappa
 
 KAPPA_THRESHOLD = 0.99
 #: Consecutive version pairs whose kappa must all reach the threshold.

@@ -8,7 +8,6 @@ Redis: no Label Studio call, no training. The work itself is scheduled through
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from backend.labelstudio.payloads import Event
@@ -21,21 +20,9 @@ def count(services: Services, event: Event) -> None:
     """Record the event in the project's counters (labels, updates, deletions, skips)."""
     if event.project is None:
         return
-    pipe = services.conn.pipeline()
-    state_key = f"lsa:project:{event.project}:counters"
-    for field, amount in (
-        ("labels_created", event.labels_created),
-        ("labels_updated", event.labels_updated),
-        ("labels_deleted", event.labels_deleted),
-        ("cancelled", event.cancelled),
-    ):
-        if amount:
-            pipe.hincrby(state_key, field, amount)
-    pipe.hincrby(state_key, f"event:{event.action}", 1)
-    if event.labels_created or event.labels_updated or event.labels_deleted or event.cancelled:
-        pipe.hset(state_key, "last_label_at", f"{time.time():.3f}")
-    pipe.execute()
-    services.state.count_event(event.project, "events")
+    amounts = {"labels_created": event.labels_created, "labels_updated": event.labels_updated,
+               "labels_deleted": event.labels_deleted, "cancelled": event.cancelled}
+    services.state.count_event(event.project, event.action, amounts, labels=any(amounts.values()))
 
 
 def handle(services: Services, event: Event) -> dict[str, Any]:

@@ -10,22 +10,20 @@ from typing import Any
 import redis
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from backend import __version__
+from backend import __version__, defaults
 from backend.errors import BadRequest
 from backend.labelstudio.payloads import parse_event, parse_predict, parse_setup, project_id, require_object
 from backend.loop.evaluation import METRICS_FILE
 from backend.loop.services import Services
-from backend.loop.state import COLD_START_VERSION, ProjectConfig
+from backend.loop.state import ProjectConfig
 from backend.service import events
-from backend.tasks.text_classification.schema import parse_label_config
-from backend.tasks.text_classification.scoring import predict_tasks
-from strategies import UnknownStrategyError, get_strategy
+from backend.service.predict import predict as answer_predict
+from backend.tasks import Schema, TaskKind, kind_of, parse_label_config
+from strategies import UnknownStrategyError
 
 log = logging.getLogger(__name__)
 api = Blueprint("api", __name__)
 
-#: Label Studio sends every selected task of "Retrieve predictions" in one request.
-MAX_TASKS_PER_REQUEST = 20_000
 
 
 def services() -> Services:
@@ -68,25 +66,34 @@ def health() -> Any:
     })
 
 
+def _strategy(svc: Services, kind: TaskKind, asked: Any) -> str:
+    """``extra_params.strategy``, else ``STRATEGY`` when the kind has it, else the kind's default."""
+    if asked not in (None, ""):
+        try:
+            return kind.strategy(str(asked)).name
+        except UnknownStrategyError as exc:
+            raise BadRequest(f"extra_params: {exc}") from None
+    try:
+        return kind.strategy(svc.settings.strategy).name
+    except UnknownStrategyError:
+        return kind.strategy(None).name
+
+
 @api.post("/setup")
 def setup() -> Any:
     svc = services()
     req = parse_setup(body())
     schema = parse_label_config(req.schema)
-    strategy = str(req.extra_params.get("strategy") or svc.settings.strategy)
-    try:
-        strategy = get_strategy(strategy).name
-    except UnknownStrategyError as exc:
-        raise BadRequest(f"extra_params: {exc}") from None
+    strategy = _strategy(svc, kind_of(schema), req.extra_params.get("strategy"))
     config = ProjectConfig(req.project, schema, req.hostname, req.access_token, strategy, time.time())
     first = svc.state.save_config(config)
     if first:
         svc.scheduler.on_first_setup(req.project)
-    version = svc.state.current_version(req.project) or COLD_START_VERSION
+    version = svc.state.current_version(req.project) or defaults.COLD_START_VERSION
     return jsonify({"model_version": version})
 
 
-def _project_schema(svc: Services, project: int | None, label_config: str | None) -> tuple[Any, str]:
+def _project_schema(svc: Services, project: int | None, label_config: str | None) -> tuple[Schema, str]:
     config = svc.state.config(project) if project is not None else None
     if label_config is not None:
         schema = parse_label_config(label_config)
@@ -94,38 +101,15 @@ def _project_schema(svc: Services, project: int | None, label_config: str | None
         schema = config.schema
     else:
         raise BadRequest("unknown project and no label_config in the request; connect the backend first (/setup)")
-    return schema, (config.strategy if config else svc.settings.strategy)
+    return schema, (config.strategy if config else _strategy(svc, kind_of(schema), None))
 
 
 @api.post("/predict")
 def predict() -> Any:
     svc = services()
-    req = parse_predict(body(), MAX_TASKS_PER_REQUEST)
+    req = parse_predict(body(), defaults.MAX_TASKS_PER_REQUEST)
     schema, strategy = _project_schema(svc, req.project, req.label_config)
-    if not req.tasks:
-        return jsonify({"results": [], "model_version": COLD_START_VERSION})
-    version, model = svc.current_model(req.project) if req.project is not None else (COLD_START_VERSION, None)
-    if model is not None and tuple(model.labels) != tuple(schema.labels):
-        log.warning("project %s: model %s labels differ from the config; cold start until retrained",
-                    req.project, version)
-        version, model = COLD_START_VERSION, None
-    results = predict_tasks(req.tasks, schema, model, version, strategy, svc.settings.max_text_chars)
-    if req.project is not None and (model is None or not get_strategy(strategy).per_task):
-        _use_pushed_scores(svc, req.project, version, req.tasks, results)
-    return jsonify({"results": results, "model_version": version})
-
-
-def _use_pushed_scores(
-    svc: Services, project: int, version: str, tasks: list[dict[str, Any]], results: list[dict[str, Any]]
-) -> None:
-    """A batch strategy's score, and any cold-start score, depends on the whole pool: answer
-    with what the last rescore pushed, so Label Studio shows one order whichever way it asks."""
-    ids = [t["id"] for t in tasks if isinstance(t.get("id"), int)]
-    if len(ids) != len(tasks):
-        return
-    for result, cached in zip(results, svc.state.cached_scores(project, version, ids), strict=True):
-        if cached is not None:
-            result["score"] = cached
+    return jsonify(answer_predict(svc, req, schema, strategy))
 
 
 @api.post("/webhook")

@@ -6,7 +6,7 @@ batch, the batch's labels are revealed, and the service's own featurizer and mod
 retrained and measured on the test rows. The output folder gets ``results.json`` and
 ``learning_curves.png``; the terminal gets a table of labels saved against random.
 
-    python -m backend.simulate.command --data trec6.csv --strategies default,entropy --seeds 3
+    ls-active simulate --data trec6.csv --strategies default,entropy --seeds 3
 """
 
 from __future__ import annotations
@@ -14,32 +14,32 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from backend.errors import LsActiveError
-from backend.simulate.data import SimulationError, load_data
+from backend.errors import LsActiveError, SimulationError
 from backend.simulate.engine import pool_size, run_all
 from backend.simulate.results import build_results, plot_curves, savings_table, write_results
-from strategies import DEFAULT_STRATEGY, STRATEGIES, UnknownStrategyError, get_strategy
+from backend.tasks import KINDS, TaskKind, kind_for_file
+from strategies import UnknownStrategyError
 
-__all__ = ["add_parser", "main", "resolve_strategies", "run"]
+__all__ = ["add_parser", "resolve_strategies", "run"]
 
 
-def resolve_strategies(spec: str) -> list[str]:
-    """Registry names for a comma list; ``default`` is the registry default, ``all`` every one.
+def resolve_strategies(spec: str, kind: TaskKind | None = None) -> list[str]:
+    """Names of ``kind``'s registry for a comma list; ``default`` is its default, ``all`` every one.
 
     ``random`` is always added last: savings are measured against it.
     """
+    kind = kind or next(iter(KINDS.values()))
     names: list[str] = []
     for part in (p.strip() for p in spec.split(",")):
         if not part:
             continue
-        found = list(STRATEGIES) if part.lower() == "all" else [get_strategy(part).name]
+        found = kind.strategy_names() if part.lower() == "all" else [kind.strategy(part).name]
         names.extend(n for n in found if n not in names)
     if not names:
-        raise SimulationError(f"--strategies names none; e.g. --strategies {DEFAULT_STRATEGY},entropy")
+        raise SimulationError(f"--strategies names none; e.g. --strategies {kind.default_strategy},random")
     return [n for n in names if n != "random"] + ["random"]
 
 
@@ -83,9 +83,11 @@ def run(args: argparse.Namespace) -> int:
     """Run the simulation described by ``args``; 0 on success, 2 on a problem the user can fix."""
     try:
         _check_numbers(args)
-        names = resolve_strategies(args.strategies)
-        data = load_data(args.data, args.label_column, args.text_column, args.feature_columns,
-                         args.split_column)
+        kind = kind_for_file(args.data)
+        names = resolve_strategies(args.strategies, kind)
+        data = kind.load_labeled(args.data, {"label_column": args.label_column, "text_column": args.text_column,
+                                             "feature_columns": args.feature_columns,
+                                             "split_column": args.split_column})
     except (LsActiveError, UnknownStrategyError) as exc:
         print(f"ls-active simulate: {exc}", file=sys.stderr)
         return 2
@@ -98,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     settings = {
         "data": str(args.data), "kind": data.kind, "n_pool": n_pool,
         "n_test": data.n_rows - n_pool, "classes": list(data.labels), "seeds": seeds,
-        "batch_size": args.batch_size, "budget": budget, "default_strategy": DEFAULT_STRATEGY,
+        "batch_size": args.batch_size, "budget": budget, "default_strategy": kind.default_strategy,
         "seconds": round(time.perf_counter() - start, 1),
     }
     results = build_results(curves, full, settings)
@@ -110,14 +112,3 @@ def run(args: argparse.Namespace) -> int:
     print(savings_table(results, budget))
     print(f"wrote {args.output / 'results.json'} and {args.output / 'learning_curves.png'}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m backend.simulate.command ...``: the same command outside the ``ls-active`` CLI."""
-    from backend.cli import run_subcommand  # the CLI imports this module: import it late
-
-    return run_subcommand("simulate", argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,16 +15,46 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
-import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from backend.simulate.data import LabeledData, split_rows
-from backend.simulate.learners import Learner, make_learner, text_counts
 from backend.simulate.results import Curve
 from strategies import IntArray, get_strategy
+
+
+class Learner(Protocol):
+    """One seed's pool and test rows, with the kind's own model retrained each round."""
+
+    @property
+    def n_pool(self) -> int: ...
+
+    def fit(self, labeled: IntArray) -> None: ...
+
+    def pool(self, remaining: IntArray, labeled: IntArray) -> Any:
+        """What a strategy of the kind sees of the ``remaining`` rows."""
+        ...
+
+    def scores(self) -> tuple[float, float]:
+        """The last model's headline figures on the test rows (accuracy and macro-F1, say)."""
+        ...
+
+
+class LabeledData(Protocol):
+    """A kind's labeled file, as the simulation needs it."""
+
+    name: str
+
+    def split_rows(self, seed: int) -> tuple[IntArray, IntArray]: ...
+
+    def prepare(self) -> Any:
+        """Work every seed shares (featurizing), done once."""
+        ...
+
+    def learner(self, pool_rows: IntArray, test_rows: IntArray, prepared: Any = None) -> Learner: ...
+
+    def strategy(self, name: str) -> Any: ...
 
 #: (learner, unlabeled pool rows, labeled pool rows, batch size, rng) to the pool rows to reveal.
 Chooser = Callable[[Learner, IntArray, IntArray, int, np.random.Generator], IntArray]
@@ -44,9 +74,10 @@ def lowest(scores: Any, k: int, rng: np.random.Generator) -> IntArray:
     return np.lexsort((rng.random(len(scores)), scores))[:k].astype(np.intp)
 
 
-def strategy_chooser(name: str) -> Chooser:
-    """The registered strategy ``name`` ranking what the service would hand it."""
-    strategy = get_strategy(name)
+def strategy_chooser(name: str, data: LabeledData | None = None) -> Chooser:
+    """The strategy ``name`` of ``data``'s kind (the default registry without data), ranking
+    what the service would hand it."""
+    strategy = data.strategy(name) if data is not None else get_strategy(name)
 
     def choose(learner: Learner, remaining: IntArray, labeled: IntArray, k: int,
                rng: np.random.Generator) -> IntArray:
@@ -89,17 +120,17 @@ class Task:
     """One unit of work: a strategy's curve under a seed, or (``name=None``) the full pool."""
 
     data: LabeledData
-    counts: sp.csr_matrix | None
+    prepared: Any
     seed: int
     name: str | None
     batch_size: int
     budget: int
-    factory: ChooserFactory = strategy_chooser
+    factory: ChooserFactory | None = None
 
 
 def _learner(task: Task) -> Learner:
-    pool_rows, test_rows = split_rows(task.data, task.seed)
-    return make_learner(task.data, pool_rows, test_rows, task.counts)
+    pool_rows, test_rows = task.data.split_rows(task.seed)
+    return task.data.learner(pool_rows, test_rows, task.prepared)
 
 
 def run_task(task: Task, progress: Progress | None = None) -> tuple[Task, Curve | float]:
@@ -108,8 +139,8 @@ def run_task(task: Task, progress: Progress | None = None) -> tuple[Task, Curve 
     if task.name is None:
         learner.fit(np.arange(learner.n_pool, dtype=np.intp))
         return task, learner.scores()[0]
-    curve = run_curve(learner, task.factory(task.name), task.batch_size, task.budget,
-                      task.seed, progress)
+    choose = task.factory(task.name) if task.factory else strategy_chooser(task.name, task.data)
+    curve = run_curve(learner, choose, task.batch_size, task.budget, task.seed, progress)
     return task, curve
 
 
@@ -119,14 +150,14 @@ def _limit_threads() -> None:
 
 
 def pool_size(data: LabeledData, seed: int = 0) -> int:
-    return len(split_rows(data, seed)[0])
+    return len(data.split_rows(seed)[0])
 
 
 def _tasks(data: LabeledData, runs: Sequence[tuple[str, int]], seeds: Sequence[int],
-           batch_size: int, budget: int, factory: ChooserFactory) -> list[Task]:
-    counts = text_counts(data) if data.kind == "text" else None
-    full = [Task(data, counts, s, None, batch_size, budget, factory) for s in seeds]
-    return full + [Task(data, counts, s, n, batch_size, budget, factory) for n, s in runs]
+           batch_size: int, budget: int, factory: ChooserFactory | None) -> list[Task]:
+    prepared = data.prepare()
+    full = [Task(data, prepared, s, None, batch_size, budget, factory) for s in seeds]
+    return full + [Task(data, prepared, s, n, batch_size, budget, factory) for n, s in runs]
 
 
 def _results(tasks: Sequence[Task], jobs: int, progress: Progress) -> Iterator[tuple[Task, Any]]:
@@ -145,7 +176,7 @@ def _results(tasks: Sequence[Task], jobs: int, progress: Progress) -> Iterator[t
 
 
 def run_all(data: LabeledData, names: Sequence[str], seeds: Sequence[int], batch_size: int,
-            budget: int, jobs: int = 1, factory: ChooserFactory = strategy_chooser,
+            budget: int, jobs: int = 1, factory: ChooserFactory | None = None,
             show_progress: bool = True, done: Mapping[tuple[str, int], Curve] | None = None,
             on_curve: OnCurve | None = None) -> tuple[dict[str, list[Curve]], list[float]]:
     """Every strategy's curves (in seed order) and the full-pool accuracy of every seed.

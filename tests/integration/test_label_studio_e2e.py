@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from backend.loop.state import COLD_START_VERSION
+from backend.defaults import COLD_START_VERSION
 from backend.loop.store import ArtifactStore
 from backend.tasks.text_classification.features import featurize
 from strategies import measures

@@ -23,8 +23,9 @@ import pytest
 import redis
 import requests
 
+from backend.defaults import COLD_START_VERSION
 from backend.labelstudio.client import LabelStudioClient
-from backend.loop.state import COLD_START_VERSION, ProjectState
+from backend.loop.state import ProjectState
 from tests.conftest import ROOT, Backend, backend_env
 from tests.ls_fixtures import choices_result, read_trec6
 from tests.lsapi import LsApi, wait_until

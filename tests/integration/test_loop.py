@@ -23,9 +23,10 @@ import requests
 from rq import Queue
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
+from backend.defaults import COLD_START_VERSION
 from backend.labelstudio.client import LabelStudioClient
 from backend.loop.scheduling import Scheduler, slot_key
-from backend.loop.state import COLD_START_VERSION, ProjectState
+from backend.loop.state import ProjectState
 from backend.settings import Settings
 from tests.conftest import ROOT, Backend, backend_env
 from tests.ls_fixtures import TREC6_LABELS, LsProject, read_trec6

@@ -10,8 +10,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from backend.defaults import QUEUE_VIEW_TITLE
 from backend.errors import LabelStudioError
-from backend.labelstudio.client import QUEUE_VIEW_TITLE, LabelStudioClient
+from backend.labelstudio.client import LabelStudioClient
 from backend.labelstudio.local import LocalLabelStudio, free_port
 from backend.loop.cleanup import CLEANUP_PACE, delete_versions
 from tests.ls_fixtures import LsProject, MakeProject, RunningLabelStudio, choices_result

@@ -17,15 +17,11 @@ from pathlib import Path
 import pytest
 
 from backend.errors import LabelStudioError
+from backend.labelstudio import install
 from backend.labelstudio import local as ls_local
 from backend.labelstudio.client import LabelStudioClient
-from backend.labelstudio.local import (
-    LABEL_STUDIO_VERSION,
-    LocalLabelStudio,
-    create_personal_access_token,
-    ensure_label_studio,
-    venv_path,
-)
+from backend.labelstudio.install import LABEL_STUDIO_VERSION, ensure_label_studio, venv_path
+from backend.labelstudio.local import LocalLabelStudio, token_works
 from tests.ls_fixtures import RunningLabelStudio
 
 
@@ -80,7 +76,7 @@ def test_broken_install_and_leftovers_are_replaced(tmp_path: Path) -> None:
     ensure_label_studio(tmp_path, installer=installer)
     assert len(installer.calls) == 1
     assert not leftover.exists()
-    assert ls_local.is_usable(venv)
+    assert install.is_usable(venv)
 
 
 def test_failed_install_leaves_nothing_that_passes_for_an_install(tmp_path: Path) -> None:
@@ -185,18 +181,19 @@ def test_personal_access_token_is_kept_and_replaceable(
     pat = label_studio.personal_access_token()
     assert pat.count(".") == 2  # a JWT
     assert label_studio.personal_access_token() == pat  # stored and reused while valid
-    with pytest.raises(LabelStudioError, match="already has a personal access token"):
-        create_personal_access_token(label_studio.url, label_studio.username,
-                                     label_studio.password, replace_existing=False)
-    fresh = create_personal_access_token(label_studio.url, label_studio.username,
-                                         label_studio.password)
+    with label_studio.client() as client:
+        with pytest.raises(LabelStudioError, match="revoke the user's personal access token") as caught:
+            client.create_personal_access_token(replace_existing=False)
+        assert caught.value.status == 409 and not caught.value.retryable
+        fresh = client.create_personal_access_token()
     assert fresh != pat
-    assert not ls_local._refresh_works(label_studio.url, pat)  # the old one was revoked
-    assert ls_local._refresh_works(label_studio.url, fresh)
+    assert not token_works(label_studio.url, pat)  # the old one was revoked
+    assert token_works(label_studio.url, fresh)
+    with LabelStudioClient(label_studio.url, fresh) as by_pat:
+        assert by_pat.personal_access_token and by_pat.whoami()["email"] == label_studio.username
     newest = label_studio.personal_access_token()  # stored one is dead: made anew
-    assert ls_local._refresh_works(label_studio.url, newest)
-    with pytest.raises(LabelStudioError, match="Logging in"):
-        create_personal_access_token(label_studio.url, label_studio.username, "wrong-password")
+    assert token_works(label_studio.url, newest)
+    assert not token_works(label_studio.url, "0" * 40)
 
 
 @pytest.mark.labelstudio

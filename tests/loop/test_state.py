@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import redis
 
-from backend.loop.state import ProjectConfig, ProjectState, key
+from backend.loop import keys
+from backend.loop.state import ProjectConfig, ProjectState
 from backend.tasks.text_classification.schema import TaskSchema
 
 SCHEMA = TaskSchema("label", "text", "Text", "text", ("pos", "neg"), False)
@@ -45,7 +47,7 @@ def test_projects_are_listed_sorted(redis_conn: redis.Redis) -> None:
     state = ProjectState(redis_conn)
     state.save_config(config(12))
     state.save_config(config(3))
-    state.count_event(7, "events")
+    state.count_event(7, "PROJECT_UPDATED", {}, labels=False)
     assert state.projects() == [3, 7, 12]
 
 
@@ -74,10 +76,10 @@ def test_current_version_never_lacks_its_record(redis_conn: redis.Redis, redis_u
     seen = 0
     while True:
         done = stop.is_set()
-        current = redis_conn.get(key(9, "version"))
+        current = redis_conn.get(keys.current_version(9))
         if current is not None:
             seen += 1
-            assert redis_conn.hexists(key(9, "versions"), current)
+            assert redis_conn.hexists(keys.versions(9), current)
         if done:
             break
     thread.join()
@@ -88,12 +90,18 @@ def test_current_version_never_lacks_its_record(redis_conn: redis.Redis, redis_u
 def test_counters_accumulate(redis_conn: redis.Redis) -> None:
     state = ProjectState(redis_conn)
     assert state.counters(2) == {}
-    state.count_event(2, "labels")
-    state.count_event(2, "labels", 4)
-    state.count_event(2, "skips")
+    state.count_event(2, "ANNOTATION_CREATED", {"labels_created": 1}, labels=True)
+    state.count_event(2, "ANNOTATIONS_CREATED", {"labels_created": 4, "cancelled": 0}, labels=True)
+    state.count_event(2, "ANNOTATION_CREATED", {"cancelled": 1}, labels=True)
     counters = state.counters(2)
-    assert counters["labels"] == 5 and counters["skips"] == 1
-    assert counters["last_event_at"] > 1.6e9
+    assert counters["labels_created"] == 5 and counters["cancelled"] == 1 and "labels_deleted" not in counters
+    assert counters["events"] == 3 and counters["event:ANNOTATION_CREATED"] == 2
+    assert counters["last_event_at"] > 1.6e9 and counters["last_label_at"] == counters["last_event_at"]
+    labeled_at = counters["last_label_at"]
+    time.sleep(0.01)
+    state.count_event(2, "PROJECT_UPDATED", {}, labels=False)  # our own model_version switch, say
+    after = state.counters(2)
+    assert after["last_label_at"] == labeled_at < after["last_event_at"]
 
 
 def test_status_holds_json_values(redis_conn: redis.Redis) -> None:
@@ -109,7 +117,7 @@ def test_cached_scores(redis_conn: redis.Redis) -> None:
     assert state.cached_scores(1, "v1", [12, 10, 99]) == [1.0, 0.123457, None]
     assert state.cached_scores(1, "v2", [10]) == [None]
     assert state.cached_scores(1, "v1", []) == []
-    assert 0 < redis_conn.ttl(key(1, "scores", "v1")) <= 7 * 86400
+    assert 0 < redis_conn.ttl(keys.scores(1, "v1")) <= 7 * 86400
 
 
 def test_saving_scores_replaces_the_old_set(redis_conn: redis.Redis) -> None:
@@ -117,12 +125,12 @@ def test_saving_scores_replaces_the_old_set(redis_conn: redis.Redis) -> None:
     state.save_scores(1, "v1", {1: 0.1, 2: 0.2})
     state.save_scores(1, "v1", {2: 0.9}, ttl=60)
     assert state.cached_scores(1, "v1", [1, 2]) == [None, 0.9]
-    assert redis_conn.ttl(key(1, "scores", "v1")) <= 60
+    assert redis_conn.ttl(keys.scores(1, "v1")) <= 60
 
 
 def test_many_scores_are_stored_in_chunks(redis_conn: redis.Redis) -> None:
     state = ProjectState(redis_conn)
     scores = {i: i / 20_000 for i in range(12_345)}
     state.save_scores(3, "v1", scores)
-    assert redis_conn.hlen(key(3, "scores", "v1")) == 12_345
+    assert redis_conn.hlen(keys.scores(3, "v1")) == 12_345
     assert state.cached_scores(3, "v1", [0, 6000, 12_344]) == [0.0, 0.3, 0.6172]

@@ -157,3 +157,27 @@ def test_add_file_replaces_atomically(tmp_path: Path, model: TextModel) -> None:
     store.add_file(1, "v1", "report.json", json.dumps({"round": 2}).encode())
     assert store.read_json(1, "v1", "report.json") == {"round": 2}
     assert not [p for p in (tmp_path / "project-1" / "v1").iterdir() if p.name.startswith(".")]
+
+
+def test_an_artifact_of_release_0_1_loads(tmp_path: Path, model: TextModel) -> None:
+    """0.1 stored its model class as ``backend.model.TextModel``; upgrading keeps it loadable."""
+    folder = tmp_path / "project-1" / "v1"
+    script = textwrap.dedent(f"""
+        import pathlib, sys, types
+        import joblib
+        from backend.tasks.text_classification import model as current
+        from backend.tasks.text_classification.features import featurize
+        legacy = types.ModuleType("backend.model")
+        legacy.TextModel = current.TextModel
+        sys.modules["backend.model"] = legacy
+        current.TextModel.__module__ = "backend.model"
+        folder = pathlib.Path({str(folder)!r})
+        folder.mkdir(parents=True)
+        joblib.dump(current.train_model(featurize({TEXTS!r}), [0, 0, 1, 1], ("pos", "neg")), folder / "model.joblib")
+    """)
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=120,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert b"backend.model" in (folder / MODEL_FILE).read_bytes()
+    loaded = ArtifactStore(tmp_path).load(1, "v1")
+    probe = featurize(["fun acting", "slow plot"])
+    np.testing.assert_allclose(loaded.predict_proba(probe), model.predict_proba(probe))

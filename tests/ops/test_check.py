@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 import redis
 
+from backend import cli
 from backend.labelstudio.client import LabelStudioClient
 from backend.loop.state import ProjectState
-from backend.ops import check
+from backend.ops import check_parts
 from tests.conftest import ROOT, Backend, backend_env
 from tests.ls_fixtures import read_trec6
 from tests.lsapi import LsApi, wait_until
@@ -36,6 +37,7 @@ class Live:
     worker: subprocess.Popen[bytes]
     project: int
     redis_url: str
+    tmp: Path
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +59,7 @@ def live(label_studio: Any, ls_client: LabelStudioClient, redis_url: str,
     wait_until(lambda: str(ls.project(project)["model_version"]).startswith("ls-active-"), 180, "the cold start")
     wait_until(lambda: ProjectState(conn).counters(project).get("last_event_at"), 60, "a webhook event")
     try:
-        yield Live(ls, label_studio, backend, worker, project, redis_url)
+        yield Live(ls, label_studio, backend, worker, project, redis_url, tmp)
     finally:
         if worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
@@ -68,10 +70,11 @@ def live(label_studio: Any, ls_client: LabelStudioClient, redis_url: str,
 
 def run_check(live: Live, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
               *extra: str, token: str | None = None) -> tuple[int, str]:
+    monkeypatch.chdir(live.tmp)  # not in a demo folder: nothing is found by itself
     monkeypatch.setenv("REDIS_URL", live.redis_url)
     monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
     monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
-    code = check.main(["--project", str(live.project), "--backend-url", live.backend.url,
+    code = cli.main(["check", "--project", str(live.project), "--backend-url", live.backend.url,
                        "--ls-url", live.label_studio.url, "--token", token or live.label_studio.token, *extra])
     return code, capsys.readouterr().out
 
@@ -139,9 +142,9 @@ def test_a_deleted_webhook_fails_naming_the_fix(live: Live, monkeypatch: pytest.
 def test_a_project_without_events_fails(live: Live, monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     state = ProjectState(redis.Redis.from_url(live.redis_url))
-    result = check.check_events(state, 987654, max_age=3600)
+    result = check_parts.check_events(state, 987654, max_age=3600)
     assert not result.ok and "never received" in result.detail and "SSRF_PROTECTION_ENABLED" in result.fix
-    assert check.check_events(state, live.project, max_age=3600).ok
+    assert check_parts.check_events(state, live.project, max_age=3600).ok
 
 
 def test_a_stopped_worker_fails_naming_the_fix(live: Live, monkeypatch: pytest.MonkeyPatch,
@@ -161,12 +164,12 @@ def test_a_stopped_worker_fails_naming_the_fix(live: Live, monkeypatch: pytest.M
 def test_unknown_part_is_a_usage_error(live: Live, monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("REDIS_URL", live.redis_url)
-    assert check.main(["--only", "everything"]) == 2
+    assert cli.main(["check", "--only", "everything"]) == 2
     assert "choose from" in capsys.readouterr().err
 
 
 def test_an_unreachable_backend_fails(tmp_path: Path) -> None:
     from backend.settings import Settings
 
-    result = check.check_backend("http://127.0.0.1:9", Settings())
+    result = check_parts.check_backend("http://127.0.0.1:9", Settings())
     assert not result.ok and "ls-active serve" in result.fix

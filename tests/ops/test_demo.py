@@ -27,7 +27,7 @@ from backend.loop.redis_server import socket_path
 from backend.ops import demo_data
 from backend.ops.demo import choose_port
 from backend.ops.demo_data import DemoDataError, load_demo_data
-from backend.tasks.text_classification.schema import parse_label_config
+from backend.tasks import parse_label_config
 from tests.conftest import ROOT, free_port
 from tests.ls_fixtures import choices_result, read_trec6
 from tests.lsapi import LsApi, wait_until
@@ -140,7 +140,7 @@ def start_demo(folder: Path, ls_port: int, backend_port: int, name: str) -> Demo
     output = folder.parent / f"{name}.out"
     with output.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "backend.ops.demo", "--dir", str(folder), "--limit", str(LIMIT),
+            [sys.executable, "-m", "backend.cli", "demo", "--dir", str(folder), "--limit", str(LIMIT),
              "--ls-port", str(ls_port), "--port", str(backend_port)],
             env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     return Demo(folder, process, output, ls_port, backend_port)
@@ -222,6 +222,21 @@ def test_after_a_few_labels_the_least_confident_task_comes_first(demo: Demo) -> 
     by_id = {t["id"]: t["predictions_score"] for t in order}
     assert by_id[served["id"]] == pytest.approx(scores[0]), f"{version}: /next/ did not serve the lowest score"
     assert scores[0] < scores[-1]
+
+
+@pytest.mark.slow
+def test_check_finds_the_demo_by_itself(demo: Demo) -> None:
+    """``ls-active check`` with no flag, in the demo's folder and in the folder it was started from."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LABEL_STUDIO_", "BASIC_AUTH_", "REDIS_URL", "DATA_DIR", "MODEL_DIR"))}
+    env["PYTHONPATH"] = str(ROOT)  # this checkout's code, wherever the command runs
+    for cwd in (demo.folder, demo.folder.parent):
+        done = subprocess.run([sys.executable, "-m", "backend.cli", "check"], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "8 passed, 0 failed" in done.stdout, done.stdout
+        assert f"http://127.0.0.1:{demo.backend_port}" in done.stdout
+        assert not [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
 
 
 @pytest.mark.slow

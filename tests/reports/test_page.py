@@ -12,18 +12,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from backend.labelstudio.links import task_link
 from backend.reports.page import (
     ACCURACY_COLOR,
     PLOT_SIZE_PX,
     learning_curve_png,
     render_report,
-    task_link,
     write_learning_curve_png,
 )
 from backend.reports.stopping import VersionRecord, learning_curve, suggest_stop
 from backend.tasks.text_classification.doubt import DoubtfulLabel, annotator_agreement, class_balance
 from backend.tasks.text_classification.features import featurize
 from backend.tasks.text_classification.metrics import Evaluation, evaluate
+from backend.tasks.text_classification.page import render_sections
 from tests.conftest import load_rows
 
 #: trec6's six classes renamed to names a careless page would execute or break on.
@@ -57,11 +58,14 @@ def parts() -> dict[str, Any]:
 
 
 def page(parts: dict[str, Any], **changes: Any) -> str:
+    """A text classification version's page: the kind's sections in the report's frame."""
     args = {"project": 7, "version": "v3", "ls_url": LS, "evaluation": parts["ev"],
             "stop": parts["stop"], "doubts": parts["doubts"], "agreement": parts["agreement"],
             "balance": parts["balance"], "title": "Questions <&>"}
     args.update(changes)
-    return render_report(**args)
+    sections = render_sections(args.pop("evaluation"), args.pop("doubts"), args.pop("agreement"),
+                               args.pop("balance"), args.pop("ls_url"), args["project"])
+    return render_report(**args, **sections)
 
 
 def test_page_embeds_the_plot_as_a_png(parts: dict[str, Any]) -> None:

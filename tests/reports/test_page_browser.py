@@ -19,6 +19,7 @@ from backend.reports.page import ACCURACY_COLOR, PLOT_SIZE_PX, render_report
 from backend.reports.stopping import VersionRecord, suggest_stop
 from backend.tasks.text_classification.features import featurize
 from backend.tasks.text_classification.metrics import evaluate
+from backend.tasks.text_classification.page import render_sections
 from tests.conftest import load_rows
 
 INSTALL = ("Chromium is needed for the browser rendering test and was not found on PATH. "
@@ -62,8 +63,8 @@ def report_page() -> str:
     evaluation = evaluate(featurize([r["text"] for r in rows]), y, labels)
     points = [(30, 0.38), (60, 0.47), (120, 0.55), (200, 0.61), (300, 0.66)]
     records = [VersionRecord(f"v{i}", f"t{i}", n, a, a - 0.04) for i, (n, a) in enumerate(points)]
-    return render_report(project=1, version="v4", ls_url="http://localhost:8080",
-                         evaluation=evaluation, stop=suggest_stop(records), title="trec6")
+    sections = render_sections(evaluation, [], None, None, "http://localhost:8080", 1)
+    return render_report(project=1, version="v4", stop=suggest_stop(records), title="trec6", **sections)
 
 
 @pytest.mark.slow

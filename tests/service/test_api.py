@@ -13,11 +13,12 @@ import redis
 import requests
 from rq import Queue
 
-from backend.loop.state import COLD_START_VERSION, ProjectState
+from backend.defaults import COLD_START_VERSION
+from backend.loop.state import ProjectState
 from backend.loop.store import ArtifactStore
+from backend.tasks import parse_label_config
 from backend.tasks.text_classification.features import featurize
 from backend.tasks.text_classification.model import train_model
-from backend.tasks.text_classification.schema import parse_label_config
 from strategies import measures
 from tests.conftest import FIXTURES, Backend, load_rows
 
@@ -136,7 +137,8 @@ def test_setup_bad_input(backend: Backend, redis_conn: redis.Redis, body: Any, s
 
 
 # -- /predict --------------------------------------------------------------------------------
-def test_predict_cold_start_scores_every_task_in_order(backend: Backend, redis_conn: redis.Redis) -> None:
+def test_predict_before_any_push_puts_unranked_tasks_last(backend: Backend, redis_conn: redis.Redis) -> None:
+    """The cold-start order is k-means over the whole pool: never computed inside a request."""
     setup_project(backend, 11)
     tasks = trec_tasks(1000)
     answer = post(backend, "/predict", {**PREDICT, "project": "11.1795269085", "label_config": TREC_CONFIG,
@@ -144,9 +146,7 @@ def test_predict_cold_start_scores_every_task_in_order(backend: Backend, redis_c
     assert answer.status_code == 200, answer.text
     results = answer.json()["results"]
     assert len(results) == 1000
-    scores = [r["score"] for r in results]
-    assert all(0.0 <= s <= 1.0 for s in scores)
-    assert len(set(scores)) > 500  # an order, not a constant
+    assert all(r["score"] == 1.0 for r in results)
     assert all(r["result"] == [] and r["model_version"] == COLD_START_VERSION for r in results)
 
 
@@ -157,8 +157,7 @@ def test_predict_cold_start_answers_with_the_pushed_pool_order(backend: Backend,
     answer = post(backend, "/predict", {"project": "71.1", "tasks": trec_tasks(3)})
     assert answer.status_code == 200, answer.text
     scores = [r["score"] for r in answer.json()["results"]]
-    assert scores[:2] == [0.25, 0.75]
-    assert 0.0 <= scores[2] <= 1.0  # not pushed yet (imported after the rescore): scored in the request
+    assert scores == [0.25, 0.75, 1.0]  # the third was not pushed yet: last until the next push
 
 
 def test_predict_with_model_puts_least_confident_first(backend: Backend, redis_conn: redis.Redis) -> None:

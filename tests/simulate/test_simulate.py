@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_digits
 
+from backend import cli
 from backend.simulate import command as simulate
-from backend.simulate.data import load_data, split_rows
 from backend.simulate.engine import run_curve, strategy_chooser
-from backend.simulate.learners import make_learner
 from backend.simulate.results import aulc, labels_to
+from backend.tasks.text_classification.labeled import load_data, split_rows
+from backend.tasks.text_classification.learners import make_learner
 from strategies import DEFAULT_STRATEGY, STRATEGIES
 from tests.conftest import DATA
 
@@ -79,7 +80,7 @@ def test_text_run_with_split_column(tmp_path: Path, trec_rows: list[dict[str, st
                                     capsys: pytest.CaptureFixture[str]) -> None:
     data = write_csv(tmp_path / "trec.csv", trec_rows)
     out = tmp_path / "out"
-    code = simulate.main(["--data", str(data), "--strategies", "default,entropy", "--seeds", "2",
+    code = cli.main(["simulate", "--data", str(data), "--strategies", "default,entropy", "--seeds", "2",
                           "--batch-size", "20", "--budget", "100", "--output", str(out)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
@@ -96,7 +97,7 @@ def test_numeric_csv_breast_cancer(tmp_path: Path) -> None:
     x, y = load_breast_cancer(return_X_y=True)
     data = write_csv(tmp_path / "bc.csv", numeric_rows(x, y))
     out = tmp_path / "out"
-    code = simulate.main(["--data", str(data), "--feature-columns", "all", "--strategies",
+    code = cli.main(["simulate", "--data", str(data), "--feature-columns", "all", "--strategies",
                           "margin,coreset", "--seeds", "2", "--batch-size", "10", "--budget", "60",
                           "--output", str(out), "--no-progress"])
     assert code == 0
@@ -113,7 +114,7 @@ def test_numeric_json_digits_in_parallel(tmp_path: Path) -> None:
     path.write_text(json.dumps(numeric_rows(x[keep], y[keep])))
     out = tmp_path / "out"
     columns = ",".join(f"f{j}" for j in range(64))
-    code = simulate.main(["--data", str(path), "--feature-columns", columns, "--strategies",
+    code = cli.main(["simulate", "--data", str(path), "--feature-columns", columns, "--strategies",
                           "default", "--seeds", "2", "--batch-size", "20", "--budget", "80",
                           "--output", str(out), "--jobs", "2", "--no-progress"])
     assert code == 0
@@ -122,7 +123,7 @@ def test_numeric_json_digits_in_parallel(tmp_path: Path) -> None:
 
 def test_a_seed_reproduces_its_curve() -> None:
     x, y = load_breast_cancer(return_X_y=True)
-    from backend.simulate.data import LabeledData
+    from backend.tasks.text_classification.labeled import LabeledData
 
     data = LabeledData(labels=("a", "b"), targets=y.astype(np.intp), matrix=x, name="bc")
     curves = []
@@ -190,7 +191,7 @@ def test_errors_exit_2_with_one_clear_line(case: str, tmp_path: Path,
                                            trec_rows: list[dict[str, str]],
                                            capsys: pytest.CaptureFixture[str]) -> None:
     argv, hint = _error_cases(tmp_path, trec_rows)[case]
-    code = simulate.main([*argv, "--output", str(tmp_path / "out"), "--no-progress"])
+    code = cli.main(["simulate", *argv, "--output", str(tmp_path / "out"), "--no-progress"])
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert len(err.splitlines()) == 1 and "Traceback" not in err

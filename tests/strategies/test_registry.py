@@ -168,3 +168,32 @@ def test_focused_clue_picks_only_among_the_most_uncertain(make_pool: Any) -> Non
 
     assert first_batch("focused_clue") <= narrowest
     assert not first_batch("clue") <= narrowest
+
+
+PER_TASK = sorted(name for name, s in STRATEGIES.items() if s.per_task)
+
+
+def _subset(pool: Pool, rows: np.ndarray) -> Pool:
+    features = pool.features[rows]
+    return Pool(features=features, proba=None if pool.proba is None else pool.proba[rows], multilabel=pool.multilabel,
+                labeled_features=pool.labeled_features, labeled_targets=pool.labeled_targets,
+                estimator=pool.estimator)
+
+
+@pytest.mark.parametrize("name", PER_TASK)
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+@pytest.mark.parametrize("multilabel", [False, True])
+def test_a_per_task_strategy_scores_a_subset_as_the_whole_pool(name: str, kind: str, multilabel: bool,
+                                                               make_pool: Any) -> None:
+    """What lets ``/predict`` score a few tasks on their own and agree with the push."""
+    pool = make_pool(kind, multilabel=multilabel)
+    whole = STRATEGIES[name].rank(pool, batch_size=BATCH, random_state=4)
+    rows = np.random.default_rng(0).permutation(pool.n_samples)[: pool.n_samples // 3]
+    part = STRATEGIES[name].rank(_subset(pool, rows), batch_size=BATCH, random_state=4)
+    assert np.allclose(part, whole[rows], atol=1e-12), name
+
+
+def test_the_per_task_ones_are_the_measures_of_one_task() -> None:
+    assert "random" not in PER_TASK  # a random order is an order of the whole pool
+    assert {"least_confidence", "margin", "entropy"} <= set(PER_TASK)
+    assert {s.name for s in STRATEGIES.values() if s.refits} == {"qbc_vote", "qbc_consensus", "qbc_kl", "eer"}

@@ -24,11 +24,10 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from backend.tasks.text_classification.metrics import cohen_kappa
+from backend.tasks.agreement import LabelValue, cohen_kappa
 
 TaskId: TypeAlias = "int | str"
 #: An annotation's value: one choice, or several choices for a multi-label project.
-LabelValue: TypeAlias = "str | Sequence[str]"
 #: Pairs of annotators sharing fewer tasks than this get no kappa: it would be noise.
 MIN_OVERLAP = 5
 #: A class is flagged when its labeled share is this many times its predicted share (or less

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from backend.settings import DEFAULT_MAX_TEXT_CHARS
+from backend.defaults import MAX_TEXT_CHARS
 
 N_FEATURES = 2**18
 _TAGS = re.compile(r"<[^>]+>")
@@ -31,7 +31,7 @@ _VECTORIZER = HashingVectorizer(
 )
 
 
-def clean_text(value: object, object_type: str = "Text", max_chars: int = DEFAULT_MAX_TEXT_CHARS) -> str:
+def clean_text(value: object, object_type: str = "Text", max_chars: int = MAX_TEXT_CHARS) -> str:
     """A task field as plain text: HyperText loses its tags, anything is cut to ``max_chars``."""
     text = value if isinstance(value, str) else ("" if value is None else str(value))
     if object_type == "HyperText":

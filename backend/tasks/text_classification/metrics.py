@@ -20,7 +20,6 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.metrics import (
     accuracy_score,
-    cohen_kappa_score,
     confusion_matrix,
     f1_score,
     hamming_loss,
@@ -197,22 +196,6 @@ def calibration(
         bins.append({"lower": b / n_bins, "upper": (b + 1) / n_bins, "count": count,
                      "confidence": mean_conf, "accuracy": acc})
     return {"ece": float(ece), "bins": bins}
-
-
-def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float:
-    """Cohen's kappa of two label sequences; 1.0 when they agree everywhere.
-
-    scikit-learn answers NaN when both raters used one and the same class throughout
-    (chance agreement is then 1), yet perfect agreement is what happened.
-    """
-    left, right = [str(x) for x in a], [str(x) for x in b]
-    if len(left) != len(right):
-        raise ValueError(f"kappa needs paired ratings; got {len(left)} and {len(right)}")
-    if not left:
-        raise ValueError("kappa needs at least one paired rating; got none")
-    if left == right:
-        return 1.0
-    return float(cohen_kappa_score(left, right))
 
 
 def _check_shapes(

@@ -64,6 +64,14 @@ class TextModel:
     #: cold-start exit, committees), and keeping it with the model keeps both in step.
     targets: npt.NDArray[Any] | None = None
     train_counts: sp.csr_matrix | None = None
+    #: ``train_counts`` weighted once at train time (strategies compare the pool with it).
+    train_features: sp.csr_matrix | None = None
+
+    def labeled_features(self) -> sp.csr_matrix | None:
+        """The labeled texts in the strategies' space (an artifact from before 0.2 weighs them now)."""
+        if self.train_features is None and self.train_counts is not None:
+            self.train_features = weight(self.train_counts, self.idf)
+        return self.train_features
 
     def transform(self, counts: sp.spmatrix) -> sp.csr_matrix:
         """Counts to the model's input: sublinear TF, IDF, L2 row norm, active columns."""
@@ -118,14 +126,16 @@ def train_model(
     columns = np.unique(sp.csr_matrix(counts).indices).astype(np.intp)
     if columns.size == 0:  # only empty texts: keep one column so shapes stay valid
         columns = np.zeros(1, dtype=np.intp)
-    x = weight(counts, idf)[:, columns]
+    weighted = weight(counts, idf)
+    x = weighted[:, columns]
     fit_y = y
     if multilabel and y.ndim == 2 and y.shape[1] == 1:  # one choice: one-vs-rest needs two columns
         fit_y = np.hstack([y, 1 - y])
     with threadpool_limits(1):  # a small fit gains nothing from threads and suffers from contention
         estimator = _fit(x, fit_y, multilabel, c)
     return TextModel(tuple(labels), multilabel, idf, columns, estimator, int(counts.shape[0]),
-                     targets=y.astype(np.int64), train_counts=sp.csr_matrix(counts))
+                     targets=y.astype(np.int64), train_counts=sp.csr_matrix(counts),
+                     train_features=weighted)
 
 
 def _fit(x: sp.csr_matrix, y: npt.NDArray[Any], multilabel: bool, c: float) -> Any:

@@ -1,69 +1,57 @@
-"""Tasks to Label Studio predictions: featurize, predict, rank with the strategy.
+"""Texts to Label Studio predictions: featurize, predict, rank with the strategy.
 
-Shared by ``/predict`` (a handful to a thousand tasks, in the request) and the rescore job
-(the whole unlabeled pool), so both produce the same prediction for the same task.
+Shared by ``/predict`` and the rescore job (the whole unlabeled pool), so both produce the
+same prediction for the same task.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from backend import defaults
 from backend.errors import BadRequest
-from backend.tasks.text_classification.features import clean_text, featurize
+from backend.tasks.base import Ranker, Scored
+from backend.tasks.text_classification.features import clean_text
 from backend.tasks.text_classification.model import TextModel, fit_idf, make_estimator, weight
 from backend.tasks.text_classification.schema import TaskSchema
 from strategies import Pool, get_strategy
 
-#: Multi-label predictions list every label at least this probable.
-MULTILABEL_THRESHOLD = 0.5
 
-
-def task_texts(tasks: Sequence[dict[str, Any]], schema: TaskSchema, max_chars: int) -> list[str]:
+def task_texts(tasks: Sequence[Mapping[str, Any]], schema: TaskSchema, max_chars: int) -> list[str]:
     """The configured text field of every task; a task without it is the sender's error."""
-    missing = [t.get("id", i) for i, t in enumerate(tasks) if schema.value_key not in t.get("data", {})]
+    missing = [t.get("id", i) for i, t in enumerate(tasks) if schema.value_key not in (t.get("data") or {})]
     if missing:
-        shown = ", ".join(str(m) for m in missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise BadRequest(
-            f'{len(missing)} task(s) have no "{schema.value_key}" field in data (task {shown}); '
-            f'the label config reads value="${schema.value_key}"',
-            status=422,
-        )
+        shown = ", ".join(str(m)[:20] for m in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise BadRequest(f'{len(missing)} task(s) have no "{schema.value_key}" field in data (task {shown}); '
+                         f'the label config reads value="${schema.value_key}"', status=422)
     return [clean_text(t["data"][schema.value_key], schema.object_type, max_chars) for t in tasks]
 
 
-@dataclass(frozen=True)
-class Scored:
-    """Probabilities (None before any model) and scores for a batch of tasks."""
-
-    proba: npt.NDArray[np.float64] | None
-    scores: npt.NDArray[np.float64]
-
-
-def score_counts(
-    counts: sp.csr_matrix,
-    model: TextModel | None,
-    schema: TaskSchema,
-    strategy: str,
-    batch_size: int = 10,
-    seed: int = 0,
-) -> Scored:
-    """Rank hashed counts with the project's strategy (cold start when ``model`` is None)."""
+def pool_of(counts: sp.csr_matrix, model: TextModel | None, schema: TaskSchema) -> Pool:
+    """What a strategy sees: weighted features, the model's probabilities, the labeled set."""
     if model is None:
-        pool = Pool(features=weight(counts, fit_idf(counts)), multilabel=schema.multilabel)
-    else:
-        features = weight(counts, model.idf)
-        labeled = None if model.train_counts is None else weight(model.train_counts, model.idf)
-        pool = Pool(features=features, proba=model.predict_proba_weighted(features), multilabel=schema.multilabel,
-                    labeled_features=labeled, labeled_targets=model.targets,
-                    estimator=make_estimator(schema.multilabel))
-    scores = get_strategy(strategy).rank(pool, batch_size=batch_size, random_state=seed)
-    return Scored(pool.proba, scores)
+        return Pool(features=weight(counts, fit_idf(counts)), multilabel=schema.multilabel)
+    features = weight(counts, model.idf)
+    return Pool(features=features, proba=model.predict_proba_weighted(features), multilabel=schema.multilabel,
+                labeled_features=model.labeled_features(), labeled_targets=model.targets,
+                estimator=make_estimator(schema.multilabel))
+
+
+def score_counts(counts: sp.csr_matrix, model: TextModel | None, schema: TaskSchema, strategy: Ranker, *,
+                 batch_size: int = 10, seed: int = 0) -> Scored:
+    """Rank hashed counts with ``strategy`` (the cold start when ``model`` is None)."""
+    pool = pool_of(counts, model, schema)
+    return Scored(strategy.rank(pool, batch_size=batch_size, random_state=seed), pool.proba)
+
+
+def margin_scores(counts: sp.csr_matrix, model: TextModel, schema: TaskSchema) -> Scored:
+    """The ``margin`` strategy's scores: task by task, no refit, no other task involved."""
+    return score_counts(counts, model, schema, get_strategy("margin"))
 
 
 def prediction_result(schema: TaskSchema, proba_row: npt.NDArray[np.float64] | None) -> list[dict[str, Any]]:
@@ -71,17 +59,14 @@ def prediction_result(schema: TaskSchema, proba_row: npt.NDArray[np.float64] | N
     if proba_row is None:
         return []
     if schema.multilabel:
-        choices = [label for label, p in zip(schema.labels, proba_row, strict=True) if p >= MULTILABEL_THRESHOLD]
+        choices = [label for label, p in zip(schema.labels, proba_row, strict=True)
+                   if p >= defaults.MULTILABEL_THRESHOLD]
     else:
         choices = [schema.labels[int(np.argmax(proba_row))]]
     if not choices:
         return []
-    return [{
-        "from_name": schema.from_name,
-        "to_name": schema.to_name,
-        "type": "choices",
-        "value": {"choices": choices},
-    }]
+    return [{"from_name": schema.from_name, "to_name": schema.to_name, "type": "choices",
+             "value": {"choices": choices}}]
 
 
 def predictions(schema: TaskSchema, scored: Scored, version: str) -> list[dict[str, Any]]:
@@ -91,25 +76,13 @@ def predictions(schema: TaskSchema, scored: Scored, version: str) -> list[dict[s
     would otherwise spend a second building identical dictionaries.
     """
     scores = [round(s, 6) for s in np.asarray(scored.scores, dtype=np.float64).tolist()]
-    if scored.proba is None:
+    proba = scored.outputs
+    if proba is None:
         results: list[list[dict[str, Any]]] = [[] for _ in scores]
     elif schema.multilabel:
-        results = [prediction_result(schema, row) for row in scored.proba]
+        results = [prediction_result(schema, row) for row in proba]
     else:
         one_hot = np.eye(len(schema.labels))
         by_label = [prediction_result(schema, one_hot[j]) for j in range(len(schema.labels))]
-        results = [by_label[j] for j in scored.proba.argmax(axis=1).tolist()]
+        results = [by_label[j] for j in np.asarray(proba).argmax(axis=1).tolist()]
     return [{"result": r, "score": s, "model_version": version} for r, s in zip(results, scores, strict=True)]
-
-
-def predict_tasks(
-    tasks: Sequence[dict[str, Any]],
-    schema: TaskSchema,
-    model: TextModel | None,
-    version: str,
-    strategy: str,
-    max_chars: int,
-) -> list[dict[str, Any]]:
-    texts = task_texts(tasks, schema, max_chars)
-    scored = score_counts(featurize(texts), model, schema, strategy)
-    return predictions(schema, scored, version)

@@ -8,7 +8,7 @@ than guessed. Choices the config does not know are reported, not trained on.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,11 +46,27 @@ class TrainingSet:
     unknown_labels: Counter[str] = field(default_factory=Counter)
     ties: int = 0
     without_text: int = 0
+    #: The config's choices and whether several may apply (how to read ``targets``).
+    labels: tuple[str, ...] = ()
+    multilabel: bool = False
 
-    def target_array(self, schema: TaskSchema) -> npt.NDArray[Any]:
-        if schema.multilabel:
-            return np.asarray(self.targets, dtype=np.int64).reshape(-1, len(schema.labels))
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def target_array(self) -> npt.NDArray[Any]:
+        if self.multilabel:
+            return np.asarray(self.targets, dtype=np.int64).reshape(-1, len(self.labels))
         return np.asarray(self.targets, dtype=np.int64)
+
+    def record(self) -> dict[str, Any]:
+        """What the version record keeps of the labels: counts per label, what was left out."""
+        targets = self.target_array()
+        if self.multilabel:
+            counts = {label: int(n) for label, n in zip(self.labels, targets.sum(axis=0), strict=True)}
+        else:
+            counts = dict(Counter(self.labels[int(t)] for t in targets))
+        return {"n_labels": len(self), "label_counts": counts, "labels": list(self.labels),
+                "multilabel": self.multilabel, "unknown_labels": dict(self.unknown_labels), "ties": self.ties}
 
 
 def _resolve(votes: list[list[str]], schema: TaskSchema) -> Any:
@@ -64,13 +80,13 @@ def _resolve(votes: list[list[str]], schema: TaskSchema) -> Any:
     return schema.labels.index(ranked[0][0])
 
 
-def training_set(tasks: Iterable[dict[str, Any]], schema: TaskSchema, max_chars: int) -> TrainingSet:
+def training_set(tasks: Iterable[Mapping[str, Any]], schema: TaskSchema, max_chars: int) -> TrainingSet:
     """Every task with at least one usable annotation becomes one training example."""
-    out = TrainingSet()
+    out = TrainingSet(labels=schema.labels, multilabel=schema.multilabel)
     known = set(schema.labels)
     for task in tasks:
-        data = task.get("data") if isinstance(task, dict) else None
-        if not isinstance(data, dict):
+        data = task.get("data") if isinstance(task, Mapping) else None
+        if not isinstance(data, Mapping):
             continue
         votes = []
         for annotation in task.get("annotations") or []:

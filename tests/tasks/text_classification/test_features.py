@@ -94,9 +94,9 @@ def test_truncation() -> None:
 
 
 def test_default_limit_is_the_setting() -> None:
-    from backend.settings import DEFAULT_MAX_TEXT_CHARS
+    from backend.defaults import MAX_TEXT_CHARS
 
-    assert len(clean_text("z" * (DEFAULT_MAX_TEXT_CHARS + 10))) == DEFAULT_MAX_TEXT_CHARS
+    assert len(clean_text("z" * (MAX_TEXT_CHARS + 10))) == MAX_TEXT_CHARS
 
 
 def test_features_are_finite_floats() -> None:

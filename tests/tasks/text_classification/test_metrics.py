@@ -18,8 +18,9 @@ from sklearn.metrics import (
 )
 from threadpoolctl import threadpool_limits
 
+from backend.tasks.agreement import cohen_kappa
 from backend.tasks.text_classification.features import featurize
-from backend.tasks.text_classification.metrics import Evaluation, calibration, cohen_kappa, evaluate
+from backend.tasks.text_classification.metrics import Evaluation, calibration, evaluate
 from backend.tasks.text_classification.model import train_model
 from tests.conftest import load_rows
 

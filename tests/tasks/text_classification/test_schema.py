@@ -7,7 +7,8 @@ import json
 import pytest
 
 from backend.errors import BadRequest, UnsupportedLabelConfig
-from backend.tasks.text_classification.schema import TaskSchema, parse_label_config
+from backend.tasks import parse_label_config
+from backend.tasks.text_classification.schema import TaskSchema
 from tests.conftest import FIXTURES
 
 

@@ -7,19 +7,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from backend.defaults import COLD_START_VERSION, MULTILABEL_THRESHOLD
 from backend.errors import BadRequest
-from backend.loop.state import COLD_START_VERSION
+from backend.tasks import Scored
 from backend.tasks.text_classification.features import featurize
+from backend.tasks.text_classification.kind import TEXT_CLASSIFICATION as KIND
 from backend.tasks.text_classification.model import TextModel, train_model
 from backend.tasks.text_classification.schema import TaskSchema
-from backend.tasks.text_classification.scoring import (
-    MULTILABEL_THRESHOLD,
-    Scored,
-    predict_tasks,
-    prediction_result,
-    predictions,
-    task_texts,
-)
+from backend.tasks.text_classification.scoring import prediction_result, predictions, task_texts
 from strategies import measures
 from tests.conftest import load_rows
 
@@ -27,6 +22,14 @@ SINGLE = TaskSchema("label", "text", "Text", "text", ("pos", "neg"), False)
 MULTI = TaskSchema("tags", "body", "Text", "body", ("fun", "long", "sad"), True)
 HYPER = TaskSchema("label", "page", "HyperText", "html", ("pos", "neg"), False)
 TEXTS = ["good fun film", "great acting and fun", "dull plot", "boring and slow", "fun and great", "slow dull mess"]
+
+
+def predict_tasks(tasks: list[dict[str, Any]], schema: TaskSchema, model: TextModel | None, version: str,
+                  strategy: str, max_chars: int) -> list[dict[str, Any]]:
+    """What the kind answers for ``tasks``, through the seam the service uses."""
+    scored = KIND.score(KIND.inputs(tasks, schema, max_chars), model, schema, KIND.strategy(strategy),
+                        batch_size=10, seed=0)
+    return KIND.predictions(schema, scored, version)
 
 
 def tasks_of(texts: list[str], key: str = "text") -> list[dict[str, Any]]:
@@ -80,7 +83,7 @@ def test_no_model_no_result() -> None:
 
 
 def test_predictions_in_row_order_with_rounded_scores() -> None:
-    scored = Scored(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0.123456789, 1.0]))
+    scored = Scored(np.array([0.123456789, 1.0]), np.array([[0.9, 0.1], [0.2, 0.8]]))
     out = predictions(SINGLE, scored, "v7")
     assert [p["score"] for p in out] == [0.123457, 1.0]
     assert [p["result"][0]["value"]["choices"] for p in out] == [["pos"], ["neg"]]

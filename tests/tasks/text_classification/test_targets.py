@@ -47,7 +47,7 @@ def test_one_annotation_per_task() -> None:
     assert data.task_ids == [1, 2]
     assert data.texts == ["bad", "good"]
     assert data.targets == [1, 0]
-    assert data.target_array(SINGLE).tolist() == [1, 0]
+    assert data.target_array().tolist() == [1, 0]
 
 
 def test_skipped_and_cancelled_annotations_teach_nothing() -> None:
@@ -81,8 +81,8 @@ def test_multilabel_majority_per_label() -> None:
         task(3, ann(from_name="tags")),  # an annotation choosing nothing: no label applies
     ]
     data = training_set(tasks, MULTI, 100)
-    assert data.target_array(MULTI).tolist() == [[1, 1, 0], [0, 0, 1], [0, 0, 0]]
-    assert data.target_array(MULTI).shape == (3, 3)
+    assert data.target_array().tolist() == [[1, 1, 0], [0, 0, 1], [0, 0, 0]]
+    assert data.target_array().shape == (3, 3)
 
 
 def test_multilabel_repeated_choice_in_one_annotation_counts_once() -> None:
@@ -91,7 +91,7 @@ def test_multilabel_repeated_choice_in_one_annotation_counts_once() -> None:
 
 
 def test_empty_multilabel_set_has_the_right_shape() -> None:
-    assert training_set([], MULTI, 100).target_array(MULTI).shape == (0, 3)
+    assert training_set([], MULTI, 100).target_array().shape == (0, 3)
 
 
 def test_unknown_labels_are_reported_not_trained_on() -> None:
@@ -140,4 +140,4 @@ def test_captured_train_body_becomes_a_training_set() -> None:
     data = training_set(body["annotations"], schema, 100)
     assert data.task_ids == [1]
     assert data.texts == ["t0"]
-    assert np.array_equal(data.target_array(schema), [0])
+    assert np.array_equal(data.target_array(), [0])

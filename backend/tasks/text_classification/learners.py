@@ -10,7 +10,7 @@ and ``scores`` measures the last model on the test rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -19,10 +19,26 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.preprocessing import StandardScaler
 
-from backend.simulate.data import LabeledData
 from backend.tasks.text_classification.features import clean_text, featurize
 from backend.tasks.text_classification.model import fit_idf, make_estimator, train_model, weight
 from strategies import FloatArray, IntArray, Pool
+
+
+class LabeledRows(Protocol):
+    """The labeled file's rows (:class:`~backend.tasks.text_classification.labeled.LabeledData`)."""
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...
+
+    @property
+    def targets(self) -> IntArray: ...
+
+    @property
+    def texts(self) -> tuple[str, ...] | None: ...
+
+    @property
+    def matrix(self) -> npt.NDArray[np.float64] | None: ...
+
 
 #: Row indices (pool rows, then test rows at ``n_pool + i``) to one probability per label.
 Predictor = Callable[[IntArray], FloatArray]
@@ -141,12 +157,12 @@ class NumericLearner(Learner):
         return predict
 
 
-def text_counts(data: LabeledData) -> sp.csr_matrix:
+def text_counts(data: LabeledRows) -> sp.csr_matrix:
     """The service's featurization of every row, computed once and shared by all seeds."""
     return featurize([clean_text(t) for t in data.texts or ()])
 
 
-def make_learner(data: LabeledData, pool_rows: IntArray, test_rows: IntArray,
+def make_learner(data: LabeledRows, pool_rows: IntArray, test_rows: IntArray,
                  counts: sp.csr_matrix | None = None) -> Learner:
     """A learner for one seed's split; ``counts`` saves re-featurizing text for every seed."""
     if data.matrix is not None:

@@ -1,4 +1,4 @@
-"""Labeled data for ``ls-active simulate``: read a CSV or JSON file, check it, split it.
+"""Labeled rows for ``ls-active simulate``: a CSV or JSON file of texts (or numbers) and classes.
 
 Every problem a user can fix (a wrong column name, one class only, too few rows, a file
 that is not a table) raises :class:`SimulationError` with one line saying what to do, so
@@ -7,8 +7,6 @@ the command can exit with code 2 instead of a traceback.
 
 from __future__ import annotations
 
-import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +15,10 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.model_selection import train_test_split
 
-from backend.errors import LsActiveError
-from strategies import IntArray
+from backend.errors import SimulationError
+from backend.tasks.records import read_rows
+from backend.tasks.text_classification.learners import Learner, make_learner, text_counts
+from strategies import IntArray, Strategy, get_strategy
 
 #: Fewest labeled rows a simulation accepts: below this a learning curve says nothing.
 MIN_ROWS = 20
@@ -26,10 +26,6 @@ MIN_ROWS = 20
 TEST_FRACTION = 0.2
 #: The split value that marks a test row.
 TEST_SPLIT = "test"
-
-
-class SimulationError(LsActiveError):
-    """A problem with the simulation's input that the user can fix; the message says how."""
 
 
 @dataclass(frozen=True)
@@ -54,24 +50,18 @@ class LabeledData:
     def kind(self) -> str:
         return "text" if self.texts is not None else "numeric"
 
+    def split_rows(self, seed: int) -> tuple[IntArray, IntArray]:
+        return split_rows(self, seed)
 
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """The file's records: CSV with a header row, or JSON (a list of objects).
+    def prepare(self) -> Any:
+        """What every seed's learner shares: the hashed counts of the texts (None when numeric)."""
+        return text_counts(self) if self.texts is not None else None
 
-    JSON records exported from Label Studio keep their fields under ``data``; those are
-    lifted to the top level so the same column names work for both formats.
-    """
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            is_json = path.suffix.lower() == ".json"
-            records = json.load(handle) if is_json else list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as exc:
-        raise SimulationError(f"cannot read {path}: {exc}; pass a UTF-8 CSV or JSON file") from None
-    if isinstance(records, dict) and isinstance(records.get("data"), list):
-        records = records["data"]
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise SimulationError(f"cannot read {path}: JSON must be a list of objects (one per row)")
-    return [{**r.get("data", {}), **r} if isinstance(r.get("data"), dict) else r for r in records]
+    def learner(self, pool_rows: IntArray, test_rows: IntArray, prepared: Any = None) -> Learner:
+        return make_learner(self, pool_rows, test_rows, prepared)
+
+    def strategy(self, name: str) -> Strategy:
+        return get_strategy(name)
 
 
 def _require(rows: list[dict[str, Any]], column: str, option: str, path: Path) -> None:

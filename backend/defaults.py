@@ -1,0 +1,79 @@
+"""Every operational constant of the service, in one place, each with why it has its value.
+
+What an admin may change lives in :mod:`backend.settings` (read from the environment); these
+are the fixed choices behind it: names, limits, time-outs, retention and thresholds.
+"""
+
+from __future__ import annotations
+
+# -- names -------------------------------------------------------------------------------------
+
+#: Every Redis key ls-active writes starts with this (``lsa:project:<id>:...``, ``lsa:projects``).
+REDIS_PREFIX = "lsa"
+#: Our prediction versions in Label Studio: ``ls-active-v<n>-<UTC time>`` for trained models.
+VERSION_PREFIX = "ls-active-v"
+#: The version of the order pushed before any model exists (representative tasks first).
+COLD_START_VERSION = "ls-active-cold-start"
+#: What every version name of ours starts with (trained ones and the cold start).
+OUR_VERSIONS = "ls-active-"
+#: The Data Manager tab that lists unlabeled tasks, most informative (lowest score) first.
+QUEUE_VIEW_TITLE = "Active learning queue"
+#: The project sampling under which "Label All Tasks" serves the lowest score first.
+UNCERTAINTY_SAMPLING = "Uncertainty sampling"
+#: The title the demo gives its ML backend connection in Label Studio.
+ML_BACKEND_TITLE = "ls-active"
+
+# -- the web service ---------------------------------------------------------------------------
+
+#: Largest request body, in bytes: Label Studio's "Retrieve predictions" sends every selected
+#: task in one body, and 1,000 long tasks fit well within this.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+#: Tasks in one ``/predict`` request, at most (the same action, on a whole project).
+MAX_TASKS_PER_REQUEST = 20_000
+#: Threads per gunicorn worker process: requests wait on Redis, not on the CPU.
+WEB_THREADS = 4
+#: Seconds gunicorn lets one request run before it restarts the worker.
+WEB_TIMEOUT = 120
+
+# -- text --------------------------------------------------------------------------------------
+
+#: Texts are cut to this many characters before featurizing: longer tails add cost, not signal.
+MAX_TEXT_CHARS = 20_000
+#: A multi-label prediction names every label at least this probable.
+MULTILABEL_THRESHOLD = 0.5
+
+# -- jobs and Redis ----------------------------------------------------------------------------
+
+#: Seconds RQ keeps a finished retrain or rescore (``/job_status`` and ``check`` read them).
+LOOP_RESULT_TTL = 86_400
+#: Seconds RQ keeps a finished side job (scoring new tasks, the report, cleanup).
+SIDE_RESULT_TTL = 3_600
+#: Seconds RQ keeps a failed job in its failed registry, for the admin to read.
+FAILURE_TTL = 7 * 86_400
+#: Seconds the scores of a pushed version stay in Redis for ``/predict`` to answer with.
+SCORES_TTL = 7 * 86_400
+#: Seconds a "cleanup pending" flag outlives a cleanup job that was lost.
+CLEANUP_PENDING_TTL = 3_600
+#: Seconds before a cleanup that stopped for other jobs tries again.
+CLEANUP_RETRY_SECONDS = 30
+#: Redis client time-outs, in seconds: connecting, and waiting for an answer.
+REDIS_CONNECT_TIMEOUT = 2.0
+REDIS_SOCKET_TIMEOUT = 10.0
+#: Unlabeled tasks sampled once per project: consecutive versions' predictions on them show
+#: whether the model has stopped changing (stabilizing predictions).
+STOP_SET_SIZE = 1_000
+
+# -- Label Studio ------------------------------------------------------------------------------
+
+#: The Label Studio release whose behaviour LS_PROTOCOL.md records and the tests rely on.
+LABEL_STUDIO_VERSION = "1.23.2"
+#: Seconds one call to Label Studio may take, and its connection at most.
+LS_TIMEOUT = 120.0
+LS_CONNECT_TIMEOUT = 5.0
+#: Label Studio recounts every task of the project after each bulk prediction import, so
+#: fewer, larger requests are much faster; above this many predictions a call is split.
+MAX_PREDICTIONS_PER_REQUEST = 50_000
+#: Seconds a first start of a local Label Studio may take (migrations: 26-55 s idle, 174 s loaded).
+LS_STARTUP_TIMEOUT = 300.0
+#: Seconds ``pip install label-studio`` may take (about 2 minutes on a two-core machine).
+LS_INSTALL_TIMEOUT = 1_800.0

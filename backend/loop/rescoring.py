@@ -1,0 +1,132 @@
+"""Scores to Label Studio: the whole unlabeled pool after a retrain, or just new tasks.
+
+A rescore reads the unlabeled pool, has the project's task kind rank it with the project's
+strategy, imports one prediction per task in bulk, points the project's ``model_version``
+at it, and remembers the scores for ``/predict``. The seed and batch size of a ranking are
+:func:`ranking` 's, for ``/predict`` and the jobs alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from backend import defaults
+from backend.labelstudio.client import LabelStudioClient
+from backend.loop.cleanup import UNHURRIED, delete_versions
+from backend.loop.credentials import client_for, project_config
+from backend.loop.services import Services
+from backend.loop.state import ProjectConfig, ProjectState
+from backend.loop.stopset import ensure_stop_set
+from backend.settings import Settings
+from backend.tasks import Model, kind_of
+
+log = logging.getLogger(__name__)
+
+
+def ranking(settings: Settings, project: int) -> dict[str, int]:
+    """The batch size and seed every ranking of ``project`` uses (push and ``/predict``)."""
+    return {"batch_size": settings.retrain_every[0], "seed": int(project)}
+
+
+def scored_predictions(svc: Services, config: ProjectConfig, tasks: list[dict[str, Any]], model: Model | None,
+                       version: str) -> list[dict[str, Any]]:
+    """The project's kind and strategy over ``tasks``: one prediction each, with its task id."""
+    kind = kind_of(config.schema)
+    inputs = kind.inputs(tasks, config.schema, svc.settings.max_text_chars)
+    scored = kind.score(inputs, model, config.schema, kind.strategy(config.strategy),
+                        **ranking(svc.settings, config.project))
+    preds = kind.predictions(config.schema, scored, version)
+    for task, pred in zip(tasks, preds, strict=True):
+        pred["task"] = int(task["id"])
+    return preds
+
+
+def push(client: LabelStudioClient, state: ProjectState, project: int, version: str,
+         preds: list[dict[str, Any]]) -> int:
+    """Import one prediction per task for ``version`` and make it current; safe to retry.
+
+    An import that completed is recorded in Redis, so a retry after a lost answer to the
+    model_version switch does not import twice. Any other prediction of ``version`` found
+    (a partial import, or answers Label Studio saved from ``/predict``) is deleted first, a
+    prediction at a time, so every task ends with exactly one prediction of the version.
+    """
+    current = client.project_fields(project, "model_version").get("model_version")
+    if current == version:
+        return 0
+    created = len(preds)
+    if state.pushed(project, version) != len(preds):
+        if client.list_prediction_versions(project).get(version, 0):
+            delete_versions(client, project, [version], current, UNHURRIED)
+        created = client.import_predictions(project, preds)
+        state.mark_pushed(project, version, len(preds))
+    if preds:
+        client.set_model_version(project, version)
+    return created
+
+
+def _configure_project(svc: Services, client: LabelStudioClient, project: int) -> None:
+    """Once per project: lowest score first for "Label All Tasks", and the queue tab."""
+    if not svc.settings.configure_project or svc.state.configured(project):
+        return
+    client.set_sampling(project)
+    client.ensure_queue_view(project)
+    svc.state.mark_configured(project)
+
+
+def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, Any] | None:
+    """Score the whole unlabeled pool with ``version`` (None: the cold start) and push it."""
+    current = svc.state.current_version(project)
+    if version is not None and current != version:
+        log.info("project %s: %s was superseded by %s; skipping its rescore", project, version, current)
+        return None
+    if version is None and current not in (None, defaults.COLD_START_VERSION):
+        log.info("project %s: a model exists; the cold-start order is not needed", project)
+        return None
+    config = project_config(svc, project)
+    kind = kind_of(config.schema)
+    name = version or defaults.COLD_START_VERSION
+    model = svc.store.load(project, version) if version else None
+    timings: dict[str, float] = {}
+    with client_for(svc, config) as client:
+        t0 = time.perf_counter()
+        tasks = [t for t in client.iter_tasks(project, labeled=False, page_size=svc.settings.page_size)
+                 if kind.has_input(t, config.schema)]
+        timings["read_seconds"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        preds = scored_predictions(svc, config, tasks, model, name)
+        timings["score_seconds"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        created = push(client, svc.state, project, name, preds)
+        svc.state.save_scores(project, name, {p["task"]: p["score"] for p in preds})
+        _configure_project(svc, client, project)
+        timings["push_seconds"] = time.perf_counter() - t0
+    ensure_stop_set(svc, config, tasks)
+    if version is None:
+        svc.state.set_current_if_none(project, defaults.COLD_START_VERSION)
+    svc.state.set_status(project, last_rescore=name, last_rescore_at=time.time(), last_success_at=time.time(),
+                         last_rescore_tasks=len(preds), last_error=None,
+                         **{k: round(v, 3) for k, v in timings.items()})
+    if version is not None:
+        svc.scheduler.enqueue_evaluate(project, version)
+    svc.scheduler.enqueue_cleanup(project)
+    log.info("project %s: pushed %d scores of %s (%s)", project, created, name,
+             ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))
+    return {"version": name, "tasks": len(preds), "created": created, **timings}
+
+
+def score_new_tasks(svc: Services, project: int, tasks: list[dict[str, Any]]) -> int:
+    """Score tasks just imported with the current model and push their predictions."""
+    config = project_config(svc, project)
+    kind = kind_of(config.schema)
+    version, model = svc.current_model(project)
+    tasks = [t for t in tasks if isinstance(t.get("id"), int) and kind.has_input(t, config.schema)]
+    if not tasks:
+        return 0
+    preds = scored_predictions(svc, config, tasks, model, version)
+    with client_for(svc, config) as client:
+        created = client.import_predictions(project, preds)
+        if client.project_fields(project, "model_version").get("model_version") != version:
+            client.set_model_version(project, version)
+    return created

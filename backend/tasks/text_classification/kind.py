@@ -1,0 +1,90 @@
+"""Text classification as a task kind: the seam's calls, each handed to the module that knows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+from label_studio_sdk.label_interface import LabelInterface
+
+from backend.tasks.base import Figures, Model, Ranker, Schema, Scored, Training
+from backend.tasks.text_classification import figures, scoring
+from backend.tasks.text_classification.features import clean_text, featurize
+from backend.tasks.text_classification.labeled import LabeledData, load_data
+from backend.tasks.text_classification.model import TextModel, train_model
+from backend.tasks.text_classification.schema import SUPPORTED, TaskSchema, parse_choices
+from backend.tasks.text_classification.targets import TrainingSet, training_set
+from strategies import DEFAULT_STRATEGY, STRATEGIES, get_strategy
+
+
+class TextClassification:
+    name = "text_classification"
+    control = "Choices"
+    supports = SUPPORTED
+    default_strategy = DEFAULT_STRATEGY
+
+    def parse_config(self, interface: LabelInterface, config: str) -> TaskSchema:
+        return parse_choices(interface, config)
+
+    def schema_from_dict(self, data: Mapping[str, Any]) -> TaskSchema:
+        return TaskSchema.from_dict(data)
+
+    def has_input(self, task: Mapping[str, Any], schema: Schema) -> bool:
+        data = task.get("data")
+        return isinstance(data, Mapping) and schema.value_key in data
+
+    def inputs(self, tasks: Sequence[Mapping[str, Any]], schema: Schema, max_chars: int) -> Any:
+        return featurize(scoring.task_texts(tasks, _schema(schema), max_chars))
+
+    def training_set(self, tasks: Sequence[Mapping[str, Any]], schema: Schema, max_chars: int) -> TrainingSet:
+        return training_set(tasks, _schema(schema), max_chars)
+
+    def train(self, training: Training, schema: Schema) -> TextModel:
+        data = cast(TrainingSet, training)
+        schema = _schema(schema)
+        return train_model(featurize(data.texts), data.target_array(), schema.labels, schema.multilabel)
+
+    def training_file(self, training: Training) -> bytes:
+        data = cast(TrainingSet, training)
+        return figures.training_file(data.task_ids, data.texts, data.votes)
+
+    def strategy(self, name: str | None) -> Ranker:
+        return get_strategy(name)
+
+    def strategy_names(self) -> list[str]:
+        return sorted(STRATEGIES)
+
+    def score(self, inputs: Any, model: Model | None, schema: Schema, strategy: Ranker, *,
+              batch_size: int, seed: int) -> Scored:
+        return scoring.score_counts(inputs, cast(TextModel | None, model), _schema(schema), strategy,
+                                    batch_size=batch_size, seed=seed)
+
+    def fallback_score(self, inputs: Any, model: Model, schema: Schema) -> Scored:
+        return scoring.margin_scores(inputs, cast(TextModel, model), _schema(schema))
+
+    def predictions(self, schema: Schema, scored: Scored, version: str) -> list[dict[str, Any]]:
+        return scoring.predictions(_schema(schema), scored, version)
+
+    def evaluate(self, model: Model, training_file: Mapping[str, Any] | None, stop_set: Mapping[str, Any],
+                 schema: Schema, *, ls_url: str, project: int) -> Figures:
+        return figures.figures(cast(TextModel, model), training_file, stop_set, ls_url, project)
+
+    def stop_set_value(self, task: Mapping[str, Any], schema: Schema, max_chars: int) -> Any:
+        return clean_text(task["data"][schema.value_key], schema.object_type, max_chars)[:2000]
+
+    def reads(self, path: Path) -> bool:
+        return path.suffix.lower() in (".csv", ".json", ".tsv", "")
+
+    def load_labeled(self, path: Path, options: Mapping[str, Any]) -> LabeledData:
+        return load_data(path, options.get("label_column") or "label", options.get("text_column"),
+                         options.get("feature_columns"), options.get("split_column"))
+
+
+def _schema(schema: Schema) -> TaskSchema:
+    if not isinstance(schema, TaskSchema):
+        raise TypeError(f"text classification was handed a {type(schema).__name__}")
+    return schema
+
+
+TEXT_CLASSIFICATION = TextClassification()
