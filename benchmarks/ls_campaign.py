@@ -8,6 +8,9 @@ Studio logged as failed on its SQLite lock (and retried) by kind, and milestone-
 
     python benchmarks/ls_campaign.py --tasks 1000 --milestones 20
     python benchmarks/ls_campaign.py --tasks 10000 --milestones 3
+    python benchmarks/ls_campaign.py --tasks 1000 --postgres postgresql://postgres@127.0.0.1:5432/lsbench
+
+``--postgres`` gives Label Studio that (empty) PostgreSQL database instead of its SQLite file.
 """
 
 from __future__ import annotations
@@ -19,19 +22,23 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 import requests
 
 from backend.labelstudio.client import LabelStudioClient
+from backend.labelstudio.local import LocalLabelStudio
 from backend.loop.state import ProjectState
 from benchmarks.bench_common import OUT
 from benchmarks.loop_data import LABEL_CONFIG, expanded
 from benchmarks.loop_project import LsHttp, choice
-from benchmarks.loop_stack import backend, label_studio, redis_server
+from benchmarks.loop_stack import backend, redis_server
 from tests.ls_log import lock_errors_since
 
 
@@ -107,9 +114,24 @@ def freshness(saved_at: list[float], changes: list[tuple[float, str]], every: in
     return out
 
 
-def run(tasks: int, milestones: int, every: int, tmp: Path) -> dict[str, Any]:
+def postgres_env(url: str) -> dict[str, str]:
+    """Label Studio's own settings for a PostgreSQL database at ``url``."""
+    parts = urlsplit(url)
+    return {"DJANGO_DB": "default", "POSTGRE_NAME": parts.path.lstrip("/") or "postgres",
+            "POSTGRE_USER": parts.username or "postgres", "POSTGRE_PASSWORD": parts.password or "",
+            "POSTGRE_HOST": parts.hostname or "127.0.0.1", "POSTGRE_PORT": str(parts.port or 5432)}
+
+
+@contextmanager
+def local_label_studio(tmp: Path, postgres: str) -> Iterator[LocalLabelStudio]:
+    server = LocalLabelStudio(tmp / "label-studio", extra_env=postgres_env(postgres) if postgres else None)
+    with server:
+        yield server
+
+
+def run(tasks: int, milestones: int, every: int, tmp: Path, postgres: str = "") -> dict[str, Any]:
     rows = expanded(tasks)
-    with label_studio("", "", tmp) as ls_server, redis_server(tmp) as (redis_url, _), \
+    with local_label_studio(tmp, postgres) as ls_server, redis_server(tmp) as (redis_url, _), \
             backend(redis_url, tmp, every) as service:
         http = LsHttp(ls_server.url, ls_server.token)
         with LabelStudioClient(ls_server.url, ls_server.token) as client:
@@ -123,7 +145,7 @@ def run(tasks: int, milestones: int, every: int, tmp: Path) -> dict[str, Any]:
         deadline = time.monotonic() + 900
         while not http.model_version(project).startswith("ls-active-") and time.monotonic() < deadline:
             time.sleep(1)
-        log_path = tmp / "label-studio" / "label-studio.log"
+        log_path = ls_server.log_path
         offset = log_path.stat().st_size
         annotator = Annotator(ls_server.url, ls_server.token, project, gold)
         watch = VersionWatch(http, project)
@@ -164,9 +186,11 @@ def main() -> None:
     parser.add_argument("--milestones", type=int, default=20)
     parser.add_argument("--every", type=int, default=10, help="RETRAIN_EVERY (the default is 10)")
     parser.add_argument("--label", default="", help="a name for this run in the output file")
+    parser.add_argument("--postgres", default="", help="an empty PostgreSQL database for Label Studio (URL)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ls-campaign-") as tmp:
-        result = run(args.tasks, args.milestones, args.every, Path(tmp))
+        result = run(args.tasks, args.milestones, args.every, Path(tmp), args.postgres)
+    result["database"] = "PostgreSQL" if args.postgres else "SQLite"
     print(json.dumps(result, indent=2))
     out = OUT / "campaign"
     out.mkdir(parents=True, exist_ok=True)

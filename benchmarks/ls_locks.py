@@ -16,7 +16,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ import requests
 
 from backend.labelstudio.client import LabelStudioClient
 from backend.labelstudio.local import LocalLabelStudio
-from backend.loop.cleanup import CLEANUP_PACE
+from backend.loop.cleanup import CLEANUP_PACE, delete_versions
 from benchmarks.loop_data import LABEL_CONFIG, expanded
 from benchmarks.loop_project import LsHttp, choice
 from benchmarks.sqlite_probe import Blocked, LockProbe
@@ -106,14 +105,16 @@ def _predictions(ids: list[int], version: str, rng: np.random.Generator) -> list
             for i, (t, s) in enumerate(zip(ids, scores, strict=True))]
 
 
-def _one_by_one(client: LabelStudioClient, ids: list[int], pause: float, threads: int) -> None:
-    def work(part: list[int]) -> None:
-        for prediction in part:
-            client.delete_prediction(prediction)
-            time.sleep(pause)
+def _cleanup(client: LabelStudioClient, project: int, limit: int, labeling: bool) -> None:
+    """What the cleanup job does to version v2, stopped after ``limit`` deletions."""
+    asked = []
 
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(work, [ids[i::threads] for i in range(threads)]))
+    def enough() -> bool:
+        asked.append(1)
+        return len(asked) > limit
+
+    last_label = (lambda: time.time()) if labeling else (lambda: None)
+    delete_versions(client, project, ["v2"], "v3", CLEANUP_PACE, enough, last_label)
 
 
 def measure_size(ls: LocalLabelStudio, size: int, quiet_s: float) -> list[Measured]:
@@ -131,7 +132,9 @@ def measure_size(ls: LocalLabelStudio, size: int, quiet_s: float) -> list[Measur
         # 100 labeled tasks, as after a few milestones
         for task in pool[:100]:
             client.create_annotation(task, choice(gold[task]))
-        probe = LockProbe(ls.data_dir / "label_studio.sqlite3")
+        database = ls.data_dir / "label_studio.sqlite3"
+        growth: list[float] = []
+        probe = LockProbe(database)
         probe.start()
         annotator = Annotator(ls.url, ls.token, project, canary, gold)
         thread = threading.Thread(target=annotator.run, daemon=True)
@@ -151,18 +154,18 @@ def measure_size(ls: LocalLabelStudio, size: int, quiet_s: float) -> list[Measur
             timed("list prediction versions", lambda: client.list_prediction_versions(project))
             for version in ("v1", "v2", "v3"):
                 preds = _predictions(unlabeled, version, rng)
+                before = database.stat().st_size
                 timed(f"import {len(preds)} predictions ({version})",
                       lambda p=preds: client.import_predictions(project, p))
+                growth.append((database.stat().st_size - before) / len(preds))
                 timed(f"set model_version {version}", lambda v=version: client.set_model_version(project, v))
             head = _predictions(unlabeled[:100], "v4", rng)
             timed("import 100 predictions (v4)", lambda: client.import_predictions(project, head))
             timed(f"Label Studio's delete of version v1 ({len(unlabeled)} predictions)",
                   lambda: bulk.call("DELETE", f"api/projects/{project}/model-versions/", json={"model_version": "v1"}))
-            doomed = [p for page in client.prediction_ids(project, "v2") for p in page][:2 * ONE_BY_ONE]
-            timed(f"delete {ONE_BY_ONE} of v2 one by one, paced",
-                  lambda: _one_by_one(client, doomed[:ONE_BY_ONE], CLEANUP_PACE.pause, threads=1))
-            timed(f"delete {ONE_BY_ONE} of v2 one by one, 4 at once",
-                  lambda: _one_by_one(client, doomed[ONE_BY_ONE:], 0.0, threads=4))
+            for pace, labeling in (("while people label", True), ("while nobody labels", False)):
+                timed(f"cleanup job: {ONE_BY_ONE} of v2, {pace}",
+                      lambda active=labeling: _cleanup(client, project, ONE_BY_ONE, active))
             time.sleep(max(quiet_s, 7.0))  # the annotator's calls under way finish (or fail) first
         finally:
             annotator._stop.set()
@@ -172,6 +175,7 @@ def measure_size(ls: LocalLabelStudio, size: int, quiet_s: float) -> list[Measur
         out.append(Measured(size, name, end - start, probe.blocked(start, end),
                             annotator.errors(start, end), annotator.slowest(start, end)))
         print(out[-1].row(), flush=True)
+    print(f"database growth per imported prediction: {', '.join(f'{g:.0f}' for g in growth)} bytes", flush=True)
     codes = sorted({(what, status) for _, what, status, _ in annotator.statuses})
     print(f"annotator: {len(annotator.statuses)} calls, statuses {codes}", flush=True)
     return out

@@ -35,7 +35,11 @@ LABEL_STUDIO_VARIABLES = {
     "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN", "LABEL_STUDIO_HOST", "ML_BLOCK_LOCAL_IP",
     "SSRF_PROTECTION_ENABLED", "COLLECT_ANALYTICS", "LATEST_VERSION_CHECK", "SENTRY_DSN",
     "FRONTEND_SENTRY_DSN", "LABEL_STUDIO_BASE_DATA_DIR", "WEBHOOK_TIMEOUT",
+    # its database settings (label_studio/core/settings/base.py: DATABASES_ALL)
+    "DJANGO_DB", "POSTGRE_NAME", "POSTGRE_USER", "POSTGRE_PASSWORD", "POSTGRE_HOST", "POSTGRE_PORT",
 }
+#: The postgres image's first-start settings.
+POSTGRES_VARIABLES = {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}
 #: The redis image's server password (read by our start command) and redis-cli's.
 REDIS_VARIABLES = {"REDIS_PASSWORD", "REDISCLI_AUTH"}
 SECRET_NAME = re.compile(r"PASS|PASSWORD|TOKEN|SECRET|API_KEY|AUTH")
@@ -174,7 +178,8 @@ def test_every_environment_variable_is_read_by_someone() -> None:
     compose = load_compose()
     ours = project_variables()
     assert {"REDIS_URL", "MODEL_DIR", "LABEL_STUDIO_API_KEY"} <= ours
-    known = {"backend": ours, "worker": ours, "label-studio": LABEL_STUDIO_VARIABLES, "redis": REDIS_VARIABLES}
+    known = {"backend": ours, "worker": ours, "label-studio": LABEL_STUDIO_VARIABLES, "redis": REDIS_VARIABLES,
+             "postgres": POSTGRES_VARIABLES}
     for name, service in compose["services"].items():
         unknown = set(service.get("environment") or {}) - known[name]
         assert not unknown, f"{name} sets variables nothing reads: {sorted(unknown)}"
@@ -190,10 +195,22 @@ def test_label_studio_gets_what_a_backend_on_a_private_network_needs() -> None:
     assert env["COLLECT_ANALYTICS"] == "false" and env["LATEST_VERSION_CHECK"] == "false"
 
 
+def test_label_studio_keeps_its_data_in_postgresql() -> None:
+    """On SQLite one writer holds Label Studio's whole database (docs/label-studio-writes.md)."""
+    services = load_compose()["services"]
+    env = services["label-studio"]["environment"]
+    assert env["DJANGO_DB"] == "default" and env["POSTGRE_HOST"] == "postgres"
+    database = services["postgres"]["environment"]
+    assert (env["POSTGRE_NAME"], env["POSTGRE_USER"]) == (database["POSTGRES_DB"], database["POSTGRES_USER"])
+    assert env["POSTGRE_PASSWORD"] == database["POSTGRES_PASSWORD"] and "POSTGRES_PASSWORD" in env["POSTGRE_PASSWORD"]
+    assert services["label-studio"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in services["postgres"]["volumes"])
+
+
 def test_services_are_persistent_healthy_and_scalable() -> None:
     compose = load_compose()
     services = compose["services"]
-    assert set(services) == {"label-studio", "redis", "backend", "worker"}
+    assert set(services) == {"label-studio", "postgres", "redis", "backend", "worker"}
     for name, service in services.items():
         assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
     worker = services["worker"]
@@ -203,7 +220,7 @@ def test_services_are_persistent_healthy_and_scalable() -> None:
     model_dir = compose["x-backend-environment"]["MODEL_DIR"]
     for name in ("backend", "worker"):
         assert f"models:{model_dir}" in services[name]["volumes"], f"{name} must share the model volume"
-    assert set(compose["volumes"]) >= {"models", "redis-data", "label-studio-data"}
+    assert set(compose["volumes"]) >= {"models", "redis-data", "label-studio-data", "postgres-data"}
 
 
 def test_the_schema_rejects_a_misspelled_service_key() -> None:
