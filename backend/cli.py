@@ -29,7 +29,9 @@ def _gunicorn_args(host: str, port: int, workers: int, settings: Settings) -> li
     return [
         sys.executable, "-m", "gunicorn", "backend.service.wsgi:app",
         "--bind", f"{host}:{port}", "--workers", str(workers),
-        "--worker-class", "gthread", "--threads", str(defaults.WEB_THREADS), "--timeout", str(defaults.WEB_TIMEOUT),
+        "--worker-class", "backend.service.server.SlowClientWorker",
+        "--worker-connections", str(defaults.WEB_CONNECTIONS), "--keep-alive", str(defaults.KEEPALIVE),
+        "--timeout", str(defaults.WEB_TIMEOUT),
         "--log-level", settings.log_level.lower(), "--access-logfile", "-",
         "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
     ]
@@ -148,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"serve": cmd_serve, "web": cmd_web, "worker": cmd_worker, "train": cmd_train}
+#: Commands whose files only their owner may read.
+PRIVATE = ("serve", "web", "worker", "train", "demo")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -156,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         configure_logging(settings.log_level)
+        if args.command in PRIVATE:
+            os.umask(0o077)  # models, Redis files and logs hold tokens and labeled texts
         if args.command in COMMANDS:
             return COMMANDS[args.command](args, settings)
         return int(args.func(args))

@@ -30,9 +30,13 @@ ML_BACKEND_TITLE = "ls-active"
 MAX_BODY_BYTES = 64 * 1024 * 1024
 #: Tasks in one ``/predict`` request, at most (the same action, on a whole project).
 MAX_TASKS_PER_REQUEST = 20_000
-#: Threads per gunicorn worker process: requests wait on Redis, not on the CPU.
-WEB_THREADS = 4
-#: Seconds gunicorn lets one request run before it restarts the worker.
+#: Connections one gunicorn worker process serves at once (each a greenlet, not a thread).
+WEB_CONNECTIONS = 1000
+#: Seconds a client may take to send a request's head (and an idle keep-alive connection lasts).
+KEEPALIVE = 5
+#: Seconds any later read or write on a connection may wait before it is closed (``CLIENT_TIMEOUT``).
+CLIENT_TIMEOUT = 30.0
+#: Seconds gunicorn lets a worker process go silent before it restarts it.
 WEB_TIMEOUT = 120
 
 # -- text --------------------------------------------------------------------------------------
@@ -56,9 +60,13 @@ SCORES_TTL = 7 * 86_400
 CLEANUP_PENDING_TTL = 3_600
 #: Seconds before a cleanup that stopped for other jobs tries again.
 CLEANUP_RETRY_SECONDS = 30
+#: Memory the embedded Redis may use (``REDIS_MAXMEMORY``); past it, writes are refused.
+EMBEDDED_REDIS_MAXMEMORY = "512mb"
 #: Redis client time-outs, in seconds: connecting, and waiting for an answer.
 REDIS_CONNECT_TIMEOUT = 2.0
 REDIS_SOCKET_TIMEOUT = 10.0
+#: Ids of new tasks per scoring job (a job reads them from Label Studio; only ids are queued).
+MAX_NEW_TASKS_PER_JOB = 5_000
 #: Unlabeled tasks sampled once per project: consecutive versions' predictions on them show
 #: whether the model has stopped changing (stabilizing predictions).
 STOP_SET_SIZE = 1_000

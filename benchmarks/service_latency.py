@@ -35,6 +35,7 @@ import redis
 import requests
 from rq import Queue
 
+from backend.loop.scheduling import SERIALIZER
 from backend.loop.state import ProjectState
 from backend.loop.store import ArtifactStore
 from backend.tasks.records import read_rows
@@ -193,7 +194,7 @@ def forget(redis_url: str) -> None:
     """Leave a shared Redis as it was: our project's keys and our queues' jobs go."""
     conn = redis.Redis.from_url(redis_url)
     for name in QUEUES.values():
-        Queue(name, connection=conn).empty()
+        Queue(name, connection=conn, serializer=SERIALIZER).empty()
     stale = list(conn.scan_iter(match=f"lsa:project:{PROJECT}:*"))
     if stale:
         conn.delete(*stale)

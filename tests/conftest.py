@@ -21,6 +21,7 @@ import requests
 
 from backend.loop.redis_server import EmbeddedRedis
 from backend.tasks.records import read_rows
+from tests.processes import spawn, stop, stop_all
 
 pytest_plugins = ["tests.ls_fixtures"] if (Path(__file__).parent / "ls_fixtures.py").exists() else []
 
@@ -89,7 +90,7 @@ class Backend:
         self.env = env
         self.model_dir = Path(env["MODEL_DIR"])
         self.log = open(tmp / f"backend-{self.port}.log", "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             [sys.executable, "-m", "backend.cli", "web", "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", "2"],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
@@ -97,8 +98,7 @@ class Backend:
         wait_http(self.url + "/health", proc=self.proc)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=20)
+        stop(self.proc)
         self.log.close()
 
 
@@ -108,3 +108,10 @@ def backend(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     server = Backend(backend_env(redis_url, tmp), tmp)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_process_left_behind() -> Iterator[None]:
+    """Whatever a test started and did not stop is stopped when the session ends."""
+    yield
+    stop_all()

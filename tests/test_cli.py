@@ -15,6 +15,7 @@ from rq import Worker
 
 from backend.loop.redis_server import socket_path
 from tests.conftest import ROOT, free_port, wait_http
+from tests.processes import spawn, stop
 
 
 @pytest.mark.slow
@@ -24,8 +25,8 @@ def test_serve_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> 
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY")}
     env.update(DATA_DIR=str(data), LOG_LEVEL="WARNING")
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port",
-                             str(port), "--workers", "1"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = spawn([sys.executable, "-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port",
+                  str(port), "--workers", "1"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_http(f"http://127.0.0.1:{port}/health", timeout=60, proc=proc)
         health = requests.get(f"http://127.0.0.1:{port}/health", timeout=5).json()
@@ -44,8 +45,11 @@ def test_serve_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> 
         worker_pid = workers[0].pid
     finally:
         proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=60)
-        log.close()
+        try:
+            code = proc.wait(timeout=60)
+        finally:
+            stop(proc)
+            log.close()
     assert code == 0, (tmp_path / "serve.log").read_text()[-2000:]
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/health", timeout=2)

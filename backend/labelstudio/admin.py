@@ -21,10 +21,14 @@ class Admin(Connection):
         answer = self._raw("GET", "api/ml", "listing ML backends", project_id, params={"project": project_id})
         return list(answer or [])
 
-    def add_ml_backend(self, project_id: int, url: str, title: str = defaults.ML_BACKEND_TITLE) -> dict[str, Any]:
+    def add_ml_backend(self, project_id: int, url: str, title: str = defaults.ML_BACKEND_TITLE, *,
+                       basic_auth: tuple[str, str] | None = None) -> dict[str, Any]:
         """Connect an ML backend to the project (Label Studio calls its /health and /setup)."""
+        body: dict[str, Any] = {"project": project_id, "url": url, "title": title}
+        if basic_auth:
+            body.update(auth_method="BASIC_AUTH", basic_auth_user=basic_auth[0], basic_auth_pass=basic_auth[1])
         answer: dict[str, Any] = self._raw("POST", "api/ml", f"connecting the ML backend at {url}", project_id,
-                                           json={"project": project_id, "url": url, "title": title})
+                                           json=body)
         return answer
 
     def delete_ml_backend(self, backend_id: int) -> None:
@@ -41,6 +45,11 @@ class Admin(Connection):
     def add_webhook(self, project_id: int, url: str) -> None:
         self._raw("POST", "api/webhooks/", f"creating the webhook to {url}", project_id,
                   json={"project": project_id, "url": url, "send_payload": True, "send_for_all_actions": True})
+
+    def set_webhook_headers(self, webhook_id: int, headers: dict[str, str]) -> None:
+        """Headers Label Studio sends with every call of this webhook."""
+        self._raw("PATCH", f"api/webhooks/{int(webhook_id)}/", f"updating webhook {webhook_id}",
+                  json={"headers": headers})
 
     def delete_webhook(self, webhook_id: int) -> None:
         self._raw("DELETE", f"api/webhooks/{int(webhook_id)}/", f"removing webhook {webhook_id}")

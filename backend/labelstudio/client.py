@@ -15,7 +15,7 @@ from backend import defaults
 from backend.errors import LabelStudioError
 from backend.labelstudio.admin import Admin
 from backend.labelstudio.connection import UNAUTHORIZED_HINT, is_personal_access_token
-from backend.labelstudio.filters import task_filters
+from backend.labelstudio.filters import id_range, task_filters
 from backend.labelstudio.predictions import Predictions
 
 __all__ = ["UNAUTHORIZED_HINT", "LabelStudioClient", "is_personal_access_token"]
@@ -108,6 +108,25 @@ class LabelStudioClient(Predictions, Admin):
                 return
             yield from page
             after = max(int(task["id"]) for task in page)
+
+    def tasks_by_id(self, project_id: int, ids: Sequence[int], *, page_size: int = 1000) -> list[dict[str, Any]]:
+        """The tasks ``ids`` (``id`` and ``data``), read as pages of the id range they span."""
+        wanted = {int(i) for i in ids}
+        if not wanted:
+            return []
+        found: list[dict[str, Any]] = []
+        after, last = min(wanted) - 1, max(wanted)
+        while after < last:
+            query = json.dumps({"filters": id_range(after, last), "ordering": ["tasks:id"]})
+            with self._calls("reading new tasks", project_id):
+                pager: Any = self._ls.tasks.list(project=project_id, page=1, page_size=page_size, query=query,
+                                                 fields="task_only", include="id,data")
+            page = [item.model_dump(mode="json", exclude_unset=True) for item in pager.items or []]
+            if not page:
+                break
+            found.extend(t for t in page if int(t["id"]) in wanted)
+            after = max(int(t["id"]) for t in page)
+        return found
 
     def tasks_in_view_order(self, view_id: int, *,
                             include: Sequence[str] = ("id", "predictions_score", "total_annotations"),

@@ -44,3 +44,9 @@ def with_version(version: str, after_id: int) -> dict[str, Any]:
 def unlabeled() -> dict[str, Any]:
     """The queue tab's filter: tasks nobody has annotated."""
     return {"conjunction": "and", "items": [number_filter("total_annotations", "equal", 0)]}
+
+
+def id_range(after_id: int, last_id: int) -> dict[str, Any]:
+    """Tasks with ``after_id`` < id <= ``last_id``."""
+    return {"conjunction": "and", "items": [number_filter("id", "greater", after_id),
+                                            number_filter("id", "less", last_id + 1)]}

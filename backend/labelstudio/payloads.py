@@ -6,14 +6,25 @@ cannot act on raises :class:`BadRequest` with the field that is wrong and what t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from backend.errors import BadRequest
+from backend.labelstudio.safe_json import brief, loads
 
 #: The label events ls-active counts, and how: annotation events carry one annotation,
 #: bulk events a list.
 LABEL_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATIONS_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")
+#: Label Studio's project ids are a 32-bit integer column.
+MAX_PROJECT_ID = 2**31 - 1
+#: Longest Label Studio address and token accepted from ``/setup``.
+MAX_URL_CHARS = 2048
+MAX_TOKEN_CHARS = 4096
+_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}")
+#: Webhook actions are upper-case ASCII words (``ANNOTATION_CREATED``).
+_ACTION = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+_WEB_ADDRESS = re.compile(r"https?://[^\s/?#@]+(:\d{1,5})?(/[^\s?#]*)?", re.ASCII)
 
 
 def require_object(body: Any, what: str = "request body") -> dict[str, Any]:
@@ -23,18 +34,28 @@ def require_object(body: Any, what: str = "request body") -> dict[str, Any]:
 
 
 def project_id(value: Any) -> int:
-    """Label Studio names a project as ``1``, ``"1"``, ``"1.1795269085"`` or ``{"id": 1}``."""
+    """Label Studio names a project as ``1``, ``"1"``, ``"1.1795269085"`` or ``{"id": 1}``.
+
+    Ids are ASCII decimal and fit Label Studio's own integer column: a thousand-digit id
+    would become a file name too long for the model folder.
+    """
     if isinstance(value, dict):
         value = value.get("id")
-    if isinstance(value, bool):
-        value = None
-    if isinstance(value, int) and value > 0:
-        return value
+    number = value
     if isinstance(value, str):
         head = value.strip().split(".", 1)[0]
-        if head.isdigit() and int(head) > 0:
-            return int(head)
-    raise BadRequest(f'"project" must be a Label Studio project id like 1 or "1.1795269085"; got {value!r}')
+        if head.isascii() and head.isdecimal() and len(head) <= len(str(MAX_PROJECT_ID)):
+            number = int(head)
+    if isinstance(number, int) and not isinstance(number, bool) and 0 < number <= MAX_PROJECT_ID:
+        return number
+    raise BadRequest(f'"project" must be a Label Studio project id like 1 or "1.1795269085"; got {brief(value)}')
+
+
+def job_id(value: Any) -> str:
+    """A job id as ls-active makes them (letters, digits, ``-_.:``), for ``/job_status``."""
+    if isinstance(value, str) and _JOB_ID.fullmatch(value):
+        return value
+    raise BadRequest(f'"job" must be a job id like "retrain-1-3"; got {brief(value)}')
 
 
 @dataclass(frozen=True)
@@ -53,18 +74,17 @@ def parse_setup(body: Any) -> SetupRequest:
         raise BadRequest('"schema" (the project\'s label config XML) is missing or empty')
     extra = data.get("extra_params") or {}
     if isinstance(extra, str):  # the Model settings form can send text
-        import json
-
-        try:
-            extra = json.loads(extra) if extra.strip() else {}
-        except json.JSONDecodeError:
-            raise BadRequest('"extra_params" must be a JSON object like {"strategy": "margin"}') from None
+        extra = loads(extra, '"extra_params"') if extra.strip() else {}
     if not isinstance(extra, dict):
         raise BadRequest('"extra_params" must be a JSON object like {"strategy": "margin"}')
     hostname = data.get("hostname") or ""
     token = data.get("access_token") or ""
     if not isinstance(hostname, str) or not isinstance(token, str):
         raise BadRequest('"hostname" and "access_token" must be strings')
+    if hostname and not (len(hostname) <= MAX_URL_CHARS and _WEB_ADDRESS.fullmatch(hostname)):
+        raise BadRequest(f'"hostname" must be Label Studio\'s http(s) address; got {brief(hostname)}')
+    if len(token) > MAX_TOKEN_CHARS or not token.isascii() or not token.isprintable():
+        raise BadRequest('"access_token" must be a Label Studio API token')
     return SetupRequest(project_id(data.get("project")), schema, hostname.rstrip("/"), token, extra)
 
 
@@ -102,7 +122,6 @@ class Event:
     labels_deleted: int = 0
     cancelled: int = 0
     task_ids: tuple[int, ...] = ()
-    tasks: tuple[dict[str, Any], ...] = ()
     project_model_version: str | None = None
 
 
@@ -118,7 +137,7 @@ def _int_ids(items: Any) -> tuple[int, ...]:
     ids = []
     for item in items if isinstance(items, list) else []:
         value = item.get("id") if isinstance(item, dict) else item
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_PROJECT_ID:
             ids.append(value)
     return tuple(ids)
 
@@ -130,6 +149,8 @@ def parse_event(body: Any) -> Event:
     if not isinstance(action, str) or not action.strip():
         raise BadRequest('a webhook event needs an "action" string, like "ANNOTATION_CREATED"')
     action = action.strip().upper()
+    if not _ACTION.fullmatch(action):
+        raise BadRequest(f'"action" must be a Label Studio event name like "ANNOTATION_CREATED"; got {brief(action)}')
     raw_project = data.get("project")
     project = project_id(raw_project) if raw_project not in (None, "", {}) else None
     model_version = raw_project.get("model_version") if isinstance(raw_project, dict) else None
@@ -144,11 +165,7 @@ def parse_event(body: Any) -> Event:
     elif action == "ANNOTATIONS_DELETED":
         counts["labels_deleted"] = len(annotations)
     tasks = data.get("tasks") if action == "TASKS_CREATED" else None
-    new_tasks = tuple(
-        {"id": t["id"], "data": t["data"]} for t in (tasks if isinstance(tasks, list) else [])
-        if isinstance(t, dict) and isinstance(t.get("id"), int) and isinstance(t.get("data"), dict)
-    )
     return Event(
-        action=action, project=project, cancelled=cancelled, task_ids=_int_ids(tasks), tasks=new_tasks,
+        action=action, project=project, cancelled=cancelled, task_ids=_int_ids(tasks),
         project_model_version=model_version if isinstance(model_version, str) else None, **counts,
     )

@@ -6,18 +6,35 @@ from backend.errors import LabelStudioError
 from backend.labelstudio.client import LabelStudioClient
 from backend.loop.services import Services
 from backend.loop.state import ProjectConfig
+from backend.settings import Settings
 from backend.tasks import parse_label_config
 
 
+def address_and_token(settings: Settings, config: ProjectConfig | None) -> tuple[str, str]:
+    """Where a job talks to Label Studio, and with which token.
+
+    The environment's key goes to ``LABEL_STUDIO_URL`` and nowhere else: anyone who can reach
+    ``/setup`` names the ``hostname`` in it, so that host only ever gets the token that came
+    with it. ``LABEL_STUDIO_URL`` alone takes the project's token from ``/setup``.
+    """
+    setup_host = config.hostname if config else ""
+    setup_token = config.access_token if config else ""
+    if settings.label_studio_url and settings.label_studio_api_key:
+        return settings.label_studio_url, settings.label_studio_api_key
+    if settings.label_studio_url:
+        return settings.label_studio_url, setup_token
+    return setup_host, setup_token
+
+
 def client_for(svc: Services, config: ProjectConfig | None) -> LabelStudioClient:
-    """``LABEL_STUDIO_URL``/``LABEL_STUDIO_API_KEY`` when set, else what ``/setup`` sent."""
-    s = svc.settings
-    url = s.label_studio_url or (config.hostname if config else "")
-    token = s.label_studio_api_key or (config.access_token if config else "")
+    """A client for the project's Label Studio (see :func:`address_and_token`)."""
+    url, token = address_and_token(svc.settings, config)
     if not url or not token:
-        raise LabelStudioError("no Label Studio address or token for this project: set LABEL_STUDIO_URL and "
-                               "LABEL_STUDIO_API_KEY, or connect the backend from the project's Model settings",
-                               retryable=False)
+        hint = ("LABEL_STUDIO_API_KEY is only ever sent to LABEL_STUDIO_URL: set that too, or "
+                if svc.settings.label_studio_api_key and not svc.settings.label_studio_url else "set LABEL_STUDIO_URL "
+                "and LABEL_STUDIO_API_KEY, or ")
+        raise LabelStudioError(f"no Label Studio address or token for this project: {hint}connect the backend from "
+                               "the project's Model settings", retryable=False)
     return LabelStudioClient(url, token)
 
 

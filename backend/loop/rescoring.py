@@ -8,6 +8,7 @@ at it, and remembers the scores for ``/predict``. The seed and batch size of a r
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from typing import Any
@@ -66,6 +67,31 @@ def push(client: LabelStudioClient, state: ProjectState, project: int, version: 
     return created
 
 
+def authorize_webhooks(svc: Services, client: LabelStudioClient, project: int) -> int:
+    """With basic auth on, give the project's webhook to this backend our credentials.
+
+    Label Studio creates that webhook itself, without them, so every label event would be
+    refused (401) and the loop would stop without a word. Only the webhooks of ML backends
+    that Label Studio already calls with exactly these credentials get them: no other host.
+    Returns how many webhooks were changed.
+    """
+    s = svc.settings
+    if not s.basic_auth:
+        return 0
+    header = "Basic " + base64.b64encode(f"{s.basic_auth_user}:{s.basic_auth_pass}".encode()).decode()
+    ours = {str(ml.get("url", "")).rstrip("/") + "/webhook" for ml in client.ml_backends(project)
+            if ml.get("auth_method") == "BASIC_AUTH" and ml.get("basic_auth_user") == s.basic_auth_user}
+    changed = 0
+    for hook in client.webhooks(project):
+        headers = dict(hook.get("headers") or {})
+        if hook.get("url") in ours and headers.get("Authorization") != header:
+            client.set_webhook_headers(int(hook["id"]), {**headers, "Authorization": header})
+            changed += 1
+    if changed:
+        log.info("project %s: gave %d webhook(s) to this backend its basic-auth credentials", project, changed)
+    return changed
+
+
 def _configure_project(svc: Services, client: LabelStudioClient, project: int) -> None:
     """Once per project: lowest score first for "Label All Tasks", and the queue tab."""
     if not svc.settings.configure_project or svc.state.configured(project):
@@ -101,6 +127,7 @@ def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, 
         created = push(client, svc.state, project, name, preds)
         svc.state.save_scores(project, name, {p["task"]: p["score"] for p in preds})
         _configure_project(svc, client, project)
+        authorize_webhooks(svc, client, project)
         timings["push_seconds"] = time.perf_counter() - t0
     ensure_stop_set(svc, config, tasks)
     if version is None:
@@ -116,16 +143,16 @@ def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, 
     return {"version": name, "tasks": len(preds), "created": created, **timings}
 
 
-def score_new_tasks(svc: Services, project: int, tasks: list[dict[str, Any]]) -> int:
+def score_new_tasks(svc: Services, project: int, task_ids: list[int]) -> int:
     """Score tasks just imported with the current model and push their predictions."""
     config = project_config(svc, project)
     kind = kind_of(config.schema)
     version, model = svc.current_model(project)
-    tasks = [t for t in tasks if isinstance(t.get("id"), int) and kind.has_input(t, config.schema)]
-    if not tasks:
-        return 0
-    preds = scored_predictions(svc, config, tasks, model, version)
     with client_for(svc, config) as client:
+        tasks = [t for t in client.tasks_by_id(project, task_ids) if kind.has_input(t, config.schema)]
+        if not tasks:
+            return 0
+        preds = scored_predictions(svc, config, tasks, model, version)
         created = client.import_predictions(project, preds)
         if client.project_fields(project, "model_version").get("model_version") != version:
             client.set_model_version(project, version)

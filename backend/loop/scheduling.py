@@ -18,7 +18,7 @@ import redis
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import StartedJobRegistry
+from rq.serializers import JSONSerializer
 
 from backend import defaults
 from backend.labelstudio.payloads import Event
@@ -57,6 +57,9 @@ end
 redis.call('HSET', KEYS[1], 'status', 'idle')
 return {'idle', ''}
 """
+#: Jobs are stored as JSON: whoever can write to Redis must not be able to run code in a worker
+#: (RQ's default, pickle, would let them).
+SERIALIZER = JSONSerializer
 #: Where the job functions live (RQ names a job's function by dotted path).
 JOBS = "backend.loop.jobs"
 CLEANUP_JOB = f"{JOBS}.cleanup_versions"
@@ -75,9 +78,9 @@ class Scheduler:
         self.settings = settings
         self.conn = conn
         self.state = state
-        self.train_queue = Queue(settings.train_queue, connection=conn)
-        self.score_queue = Queue(settings.score_queue, connection=conn)
-        self.maintenance_queue = Queue(settings.maintenance_queue, connection=conn)
+        self.train_queue = Queue(settings.train_queue, connection=conn, serializer=SERIALIZER)
+        self.score_queue = Queue(settings.score_queue, connection=conn, serializer=SERIALIZER)
+        self.maintenance_queue = Queue(settings.maintenance_queue, connection=conn, serializer=SERIALIZER)
         self._request = conn.register_script(_REQUEST)
         self._begin = conn.register_script(_BEGIN)
         self._finish = conn.register_script(_FINISH)
@@ -114,7 +117,7 @@ class Scheduler:
             return
         job_id = as_text(slot.get(b"job", b""))
         try:
-            job_status = Job.fetch(job_id, connection=self.conn).get_status()
+            job_status = Job.fetch(job_id, connection=self.conn, serializer=SERIALIZER).get_status()
         except NoSuchJobError:
             job_status = None
         if job_status is None or job_status in _DEAD:
@@ -159,8 +162,10 @@ class Scheduler:
             return {}
         if event.action == "START_TRAINING":
             return self.force_retrain(project, "start_training")
-        if event.action == "TASKS_CREATED" and event.tasks:
-            return {"job": self.enqueue_score_tasks(project, list(event.tasks))}
+        if event.action == "TASKS_CREATED" and event.task_ids:
+            ids, size = sorted(event.task_ids), defaults.MAX_NEW_TASKS_PER_JOB
+            jobs = [self.enqueue_score_tasks(project, ids[i:i + size]) for i in range(0, len(ids), size)]
+            return {"job": jobs[0], "jobs": len(jobs)}
         changed = event.labels_created + event.labels_updated + event.labels_deleted
         if not changed:
             return {}
@@ -184,9 +189,10 @@ class Scheduler:
                              f"rescore project {project} with {version}",
                              job_id=f"rescore-{project}-{version or 'cold-start'}")
 
-    def enqueue_score_tasks(self, project: int, tasks: list[dict[str, Any]]) -> str:
-        return self._enqueue(self.score_queue, "score_tasks", (project, tasks),
-                             f"score {len(tasks)} new tasks of project {project}", loop=False)
+    def enqueue_score_tasks(self, project: int, task_ids: list[int]) -> str:
+        """Score tasks just imported; only their ids are queued (the job reads them from Label Studio)."""
+        return self._enqueue(self.score_queue, "score_tasks", (project, task_ids),
+                             f"score {len(task_ids)} new tasks of project {project}", loop=False)
 
     def enqueue_evaluate(self, project: int, version: str) -> str:
         return self._enqueue(self.maintenance_queue, "evaluate", (project, version),
@@ -217,7 +223,7 @@ class Scheduler:
         """Any job waits (of any project), or a retrain or push runs: housekeeping comes last."""
         if any(self.conn.llen(q.key) for q in (self.train_queue, self.score_queue, self.maintenance_queue)):
             return True
-        return any(self.conn.zcard(StartedJobRegistry(q.name, connection=self.conn).key)
+        return any(self.conn.zcard(q.started_job_registry.key)
                    for q in (self.train_queue, self.score_queue))
 
     # -- status --------------------------------------------------------------------------
@@ -230,15 +236,15 @@ class Scheduler:
         found = []
         for queue in (self.train_queue, self.score_queue, self.maintenance_queue):
             ids = (queue.get_job_ids() + queue.scheduled_job_registry.get_job_ids()
-                   + StartedJobRegistry(queue.name, connection=self.conn).get_job_ids())
-            for job in Job.fetch_many(ids, connection=self.conn):
+                   + queue.started_job_registry.get_job_ids())
+            for job in Job.fetch_many(ids, connection=self.conn, serializer=SERIALIZER):
                 if job is not None and (include_cleanup or job.func_name != CLEANUP_JOB):
                     found.append(f"{queue.name}: {job.description}")
         return found
 
     def job_status(self, job_id: str) -> dict[str, Any]:
         try:
-            job = Job.fetch(job_id, connection=self.conn)
+            job = Job.fetch(job_id, connection=self.conn, serializer=SERIALIZER)
         except NoSuchJobError:
             return {"job": job_id, "status": "unknown"}
         status = job.get_status()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -31,7 +31,7 @@ class ProjectConfig:
     project: int
     schema: Schema
     hostname: str = ""
-    access_token: str = ""
+    access_token: str = field(default="", repr=False)
     strategy: str = "default"
     setup_at: float = 0.0
 
@@ -110,9 +110,9 @@ class ProjectState:
         now = f"{time.time():.3f}"
         pipe = self.conn.pipeline()
         counters = keys.counters(project)
-        for field, amount in amounts.items():
+        for name, amount in amounts.items():
             if amount:
-                pipe.hincrby(counters, field, amount)
+                pipe.hincrby(counters, name, amount)
         pipe.hincrby(counters, f"event:{action}", 1)
         pipe.hincrby(counters, "events", 1)
         pipe.hset(counters, "last_event_at", now)

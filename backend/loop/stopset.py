@@ -29,9 +29,10 @@ def ensure_stop_set(svc: Services, config: ProjectConfig, tasks: list[dict[str, 
     chosen = rng.choice(len(tasks), size=min(defaults.STOP_SET_SIZE, len(tasks)), replace=False)
     data = {str(tasks[i]["id"]): kind.stop_set_value(tasks[i], config.schema, svc.settings.max_text_chars)
             for i in sorted(chosen)}
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data))
+    tmp.chmod(0o600)
     tmp.replace(path)
 
 

@@ -67,15 +67,16 @@ class ArtifactStore:
         final = self.path(project, version)
         if final.exists():
             raise ArtifactError(f"model version {version} of project {project} already exists")
-        final.parent.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = final.parent / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
+        tmp.mkdir(mode=0o700)
         try:
             joblib.dump(model, tmp / MODEL_FILE, compress=3)
             (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
             for name, data in (extra_files or {}).items():
                 (tmp / name).write_bytes(data)
             for entry in tmp.iterdir():
+                entry.chmod(0o600)  # the training file holds labeled texts: the owner's only
                 with open(entry, "rb") as handle:
                     os.fsync(handle.fileno())
             os.rename(tmp, final)
@@ -89,6 +90,7 @@ class ArtifactStore:
         folder = self.path(project, version)
         tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}"
         tmp.write_bytes(data)
+        tmp.chmod(0o600)
         os.replace(tmp, folder / name)
 
     def load(self, project: int, version: str) -> Model:

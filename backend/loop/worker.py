@@ -18,6 +18,7 @@ from rq import Queue, Worker
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
+from backend.loop.scheduling import SERIALIZER
 from backend.loop.state import as_text
 from backend.settings import Settings
 
@@ -53,7 +54,8 @@ def recover_abandoned(conn: redis.Redis, queue_names: list[str]) -> int:
         members: list[bytes] = list(conn.zrange(registry.key, 0, -1))  # type: ignore[arg-type]
         for member in members:
             job_id = registry.parse_job_id(member.decode())
-            job = Job.fetch(job_id, connection=conn) if Job.exists(job_id, connection=conn) else None
+            job = (Job.fetch(job_id, connection=conn, serializer=SERIALIZER) if Job.exists(job_id, connection=conn)
+                   else None)
             if job is None or job.worker_name not in dead:
                 continue
             runner = job.meta.get("pid")
@@ -97,6 +99,6 @@ def run_worker(settings: Settings, burst: bool = False) -> bool:
     conn = connect(settings)
     names = list(settings.queues)
     recover_abandoned(conn, names)
-    queues = [Queue(name, connection=conn) for name in names]
-    worker = Worker(queues, connection=conn, job_monitoring_interval=5)
+    queues = [Queue(name, connection=conn, serializer=SERIALIZER) for name in names]
+    worker = Worker(queues, connection=conn, job_monitoring_interval=5, serializer=SERIALIZER)
     return bool(worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level))

@@ -101,10 +101,11 @@ def _parts(spec: str) -> set[str]:
     return chosen
 
 
-def _project_checks(client: LabelStudioClient | None, project: int, backend_url: str) -> list[Result]:
+def _project_checks(client: LabelStudioClient | None, project: int, backend_url: str,
+                    needs_auth: bool) -> list[Result]:
     checks: list[tuple[str, Callable[[LabelStudioClient], Result]]] = [
         ("model connection", lambda c: check_connection(c, project, backend_url)),
-        ("webhook", lambda c: check_webhook(c, project, backend_url)),
+        ("webhook", lambda c: check_webhook(c, project, backend_url, needs_auth)),
         ("model_version", lambda c: check_model_version(c, project)),
     ]
     results = []
@@ -144,7 +145,7 @@ def collect(args: argparse.Namespace, settings: Settings) -> list[Result]:
         client, ls_result = label_studio_client(aim.ls_url, aim.token)
         results.append(ls_result)
     if "project" in parts and aim.project is not None:
-        results.extend(_project_checks(client, aim.project, aim.backend_url))
+        results.extend(_project_checks(client, aim.project, aim.backend_url, aim.settings.basic_auth))
         results.append(check_events(ProjectState(conn), aim.project, args.max_age) if redis_ok
                        else Result("webhook events", False, "not checked: no Redis"))
     if client is not None:

@@ -17,6 +17,7 @@ from rq.worker import BaseWorker
 from backend import defaults
 from backend.errors import LabelStudioError
 from backend.labelstudio.client import UNAUTHORIZED_HINT, LabelStudioClient
+from backend.loop.scheduling import SERIALIZER
 from backend.loop.state import ProjectState
 from backend.settings import Settings
 
@@ -83,7 +84,7 @@ def check_workers(conn: redis.Redis, settings: Settings, this_host: bool = False
     host = socket.gethostname()
     served: dict[str, int] = {}
     for name in settings.queues:
-        workers = Worker.all(queue=Queue(name, connection=conn))
+        workers = Worker.all(queue=Queue(name, connection=conn, serializer=SERIALIZER))
         served[name] = sum(1 for w in workers if _alive(w) and (w.hostname == host or not this_host))
     missing = [name for name, n in served.items() if not n]
     if missing:
@@ -172,7 +173,7 @@ def check_connection(client: LabelStudioClient, project: int, backend_url: str) 
     return Result("model connection", True, f"ML backend {ours[0]['id']} connected (state CO)")
 
 
-def check_webhook(client: LabelStudioClient, project: int, backend_url: str) -> Result:
+def check_webhook(client: LabelStudioClient, project: int, backend_url: str, needs_auth: bool = False) -> Result:
     ours = [h for h in client.webhooks(project) if str(h.get("url", "")).startswith(backend_url)]
     if not ours:
         return Result("webhook", False, f"project {project} has no webhook to {backend_url}",
@@ -182,6 +183,11 @@ def check_webhook(client: LabelStudioClient, project: int, backend_url: str) -> 
     if not any(h.get("is_active", True) for h in ours):
         return Result("webhook", False, f"the webhook {ours[0]['url']} is disabled",
                       "enable it in the project's Settings → Webhooks")
+    if needs_auth and not any("Authorization" in (h.get("headers") or {}) for h in ours):
+        return Result("webhook", False, f"the webhook {ours[0]['url']} sends no credentials, and the backend "
+                      "requires basic auth: every label event is refused",
+                      "give the ML backend the same basic-auth user and password in Settings → Model (the next "
+                      "push then adds them to the webhook), or add an Authorization header in Settings → Webhooks")
     return Result("webhook", True, f"{ours[0]['url']} (active)")
 
 

@@ -197,6 +197,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     folder = Path(args.dir).expanduser().resolve()
     signal.signal(signal.SIGTERM, _raise_stop)
+    # Ctrl-C stops the demo even when its shell started it with SIGINT ignored (in the background)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         data = load_demo_data(args.data, text_column=args.text_column, label_column=args.label_column,
                               labels=args.labels, limit=args.limit)

@@ -11,6 +11,7 @@ import hmac
 import logging
 from typing import Any
 
+import redis
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -22,8 +23,31 @@ from backend.settings import Settings
 log = logging.getLogger(__name__)
 
 
+#: Longest error message sent back (and logged): bad input is quoted, never echoed whole.
+MAX_MESSAGE_CHARS = 1000
+#: Sent with every answer; the report page is the only HTML, and it needs no script at all.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+                                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+}
+#: POST bodies are JSON: a browser's cross-site form or text/plain POST is refused before it acts.
+JSON_TYPES = ("application/json",)
+
+
 def _error(message: str, status: int, **extra: Any) -> tuple[Response, int]:
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + " ..."
     return jsonify({"error": message, **extra}), status
+
+
+def _check_content_type() -> tuple[Response, int] | None:
+    if request.method != "POST" or request.mimetype in JSON_TYPES:
+        return None
+    return _error(f"send the body as JSON with Content-Type: application/json (got {request.mimetype or 'none'!r})",
+                  415)
 
 
 def _check_auth(settings: Settings) -> tuple[Response, int] | None:
@@ -55,11 +79,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @app.before_request
     def authenticate() -> Any:
-        return _check_auth(settings)
+        return _check_auth(settings) or _check_content_type()
+
+    @app.after_request
+    def secure(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     @app.errorhandler(BadRequest)
     def bad_request(exc: BadRequest) -> Any:
-        log.info("rejected %s %s: %s", request.method, request.path, exc.message)
+        log.info("rejected %s %s: %s", request.method, request.path, exc.message[:300])
         return _error(exc.message, exc.status)
 
     @app.errorhandler(HTTPException)
@@ -71,8 +100,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @app.errorhandler(LsActiveError)
     def known_error(exc: LsActiveError) -> Any:
-        log.warning("%s %s failed: %s", request.method, request.path, exc)
+        log.warning("%s %s failed: %s", request.method, request.path, str(exc)[:300])
         return _error(str(exc), 503 if "Redis" in str(exc) else 500)
+
+    @app.errorhandler(redis.RedisError)
+    def redis_error(exc: redis.RedisError) -> Any:
+        log.warning("%s %s: Redis failed: %s", request.method, request.path, str(exc)[:300])
+        text = str(exc)
+        if "OOM" in text or "maxmemory" in text:
+            hint = "Redis is full (REDIS_MAXMEMORY); raise the cap or free memory"
+        elif isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+            hint = "Redis is unreachable; check REDIS_URL and that Redis runs"
+        else:
+            hint = f"Redis refused the request ({text[:200]})"
+        return _error(f"{hint}; nothing was stored, send the request again", 503)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

@@ -12,7 +12,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from backend import __version__, defaults
 from backend.errors import BadRequest
-from backend.labelstudio.payloads import parse_event, parse_predict, parse_setup, project_id, require_object
+from backend.labelstudio.payloads import job_id, parse_event, parse_predict, parse_setup, project_id, require_object
+from backend.labelstudio.safe_json import loads
 from backend.loop.evaluation import METRICS_FILE
 from backend.loop.services import Services
 from backend.loop.state import ProjectConfig
@@ -32,14 +33,22 @@ def services() -> Services:
 
 
 def body() -> Any:
-    """The JSON body; malformed JSON is a 400 that quotes the parser, never a 500."""
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        raise BadRequest("the request body is empty; send a JSON object")
+    """The JSON body within :mod:`~backend.labelstudio.safe_json`'s limits; a bad one is a 400.
+
+    Read with a cap whether or not the client said how long it is: a chunked body over the
+    limit is refused (413), never cut and acted on.
+    """
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    # without a length werkzeug's stream stops quietly at the limit: read the server's own
+    stream = request.environ["wsgi.input"] if request.content_length is None else request.stream
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"malformed JSON in the request body: {exc}") from None
+        raw = stream.read(limit + 1)
+    except Exception:  # the server's parser of chunked bodies raises its own types
+        raise BadRequest("the request body could not be read (malformed chunked encoding); send it with "
+                         "a Content-Length") from None
+    if len(raw) > limit:
+        raise BadRequest(f"request body over {limit} bytes; send fewer tasks per request", status=413)
+    return loads(raw)
 
 
 def _redis_ok(svc: Services) -> bool:
@@ -131,10 +140,7 @@ def train() -> Any:
 @api.post("/job_status")
 def job_status() -> Any:
     data = require_object(body())
-    job = data.get("job")
-    if not isinstance(job, str) or not job:
-        raise BadRequest('"job" must be a job id string')
-    return jsonify(services().scheduler.job_status(job))
+    return jsonify(services().scheduler.job_status(job_id(data.get("job"))))
 
 
 def _versions_of(svc: Services, project: int) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from backend.loop.state import ProjectState
 from tests.conftest import ROOT, Backend, backend_env
 from tests.ls_fixtures import choices_result, read_trec6
 from tests.lsapi import LsApi, wait_until
+from tests.processes import spawn, stop
 
 POOL = 1000
 EVERY = 5
@@ -91,14 +92,13 @@ def campaign(label_studio: Any, ls_client: LabelStudioClient, redis_url: str,
                       RETRY_BACKOFF="1", LOG_LEVEL="INFO")
     backend = Backend(env, tmp_path)
     with (tmp_path / "worker.log").open("wb") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env=env, cwd=ROOT,
-                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        worker = spawn([sys.executable, "-m", "backend.cli", "worker"], env=env, cwd=ROOT,
+                       stdout=log, stderr=subprocess.STDOUT)
     try:
         yield (LsApi(label_studio.url, label_studio.token), project, backend, conn, dict(zip(ids, gold, strict=True)),
                tmp_path / "worker.log")
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        stop(worker)
         backend.stop()
         conn.flushdb()
 

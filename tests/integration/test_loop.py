@@ -25,12 +25,13 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from backend.defaults import COLD_START_VERSION
 from backend.labelstudio.client import LabelStudioClient
-from backend.loop.scheduling import Scheduler, slot_key
+from backend.loop.scheduling import SERIALIZER, Scheduler, slot_key
 from backend.loop.state import ProjectState
 from backend.settings import Settings
 from tests.conftest import ROOT, Backend, backend_env
 from tests.ls_fixtures import TREC6_LABELS, LsProject, read_trec6
 from tests.lsapi import LsApi, wait_until
+from tests.processes import spawn, stop
 
 POOL = 1200
 EVERY = 20
@@ -50,8 +51,8 @@ class Loop:
 
     def start_worker(self) -> None:
         log = open(self.tmp / f"worker-{time.time():.0f}.log", "ab")  # type: ignore[operator]  # noqa: SIM115
-        self.worker = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env=self.env, cwd=ROOT,
-                                       stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.worker = spawn([sys.executable, "-m", "backend.cli", "worker"], env=self.env, cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT)
 
     def kill_worker(self) -> None:
         assert self.worker is not None
@@ -121,8 +122,8 @@ def loop(label_studio: Any, pool_project: LsProject, redis_url: str, tmp_path_fa
     try:
         yield loop
     finally:
-        if loop.worker and loop.worker.poll() is None:
-            loop.kill_worker()
+        if loop.worker:
+            stop(loop.worker)
         backend.stop()
         conn.flushdb()
 
@@ -229,7 +230,7 @@ def test_a_killed_worker_leaves_the_old_version_serving_and_the_job_retried(loop
     loop.ls.call("POST", f"api/ml/{ml['id']}/train", json={})
     started = StartedJobRegistry("ls-active-train", connection=loop.conn)
     (job_id,) = wait_until(lambda: started.get_job_ids(cleanup=False), 30, "the retrain to start", interval=0.01)
-    job = Queue("ls-active-train", connection=loop.conn).fetch_job(job_id)
+    job = Queue("ls-active-train", connection=loop.conn, serializer=SERIALIZER).fetch_job(job_id)
     assert job is not None
     horse = wait_until(lambda: job.get_meta(refresh=True).get("pid"), 30, "the job to record its process", 0.01)
     os.kill(horse, signal.SIGKILL)  # a crash takes the work horse down with its worker
@@ -257,7 +258,7 @@ def test_label_studio_down_during_a_rescore_retries_then_fails_clearly(loop: Loo
         health = requests.get(loop.backend.url + "/health", timeout=5).json()
         error = health["projects"][str(loop.project.id)]["last_error"]
         assert "unreachable" in error and loop.label_studio.url in error
-        job = Queue("ls-active-score", connection=loop.conn).fetch_job(job_id)
+        job = Queue("ls-active-score", connection=loop.conn, serializer=SERIALIZER).fetch_job(job_id)
         assert job is not None and job.retries_left == 0
     finally:
         loop.label_studio.start()

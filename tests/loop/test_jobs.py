@@ -14,7 +14,7 @@ from pathlib import Path
 import redis
 from rq.job import Job, JobStatus
 
-from backend.loop.scheduling import Scheduler
+from backend.loop.scheduling import SERIALIZER, Scheduler
 from backend.loop.state import ProjectState
 from backend.settings import Settings
 from tests.conftest import ROOT, backend_env
@@ -30,7 +30,7 @@ def test_a_job_that_cannot_pass_fails_at_once(redis_url: str, redis_conn: redis.
     scheduler = Scheduler(Settings.from_env(env), redis_conn, ProjectState(redis_conn))
     _, job_id = scheduler.request_retrain(5, "test")
     run_burst(env)
-    job = Job.fetch(job_id, connection=redis_conn)
+    job = Job.fetch(job_id, connection=redis_conn, serializer=SERIALIZER)
     assert job.get_status() == JobStatus.FAILED
     assert not scheduler.train_queue.scheduled_job_registry.get_job_ids()
     assert "no Label Studio address or token" in ProjectState(redis_conn).status(5)["last_error"]
@@ -42,7 +42,7 @@ def test_a_job_that_may_pass_is_retried(redis_url: str, redis_conn: redis.Redis,
     scheduler = Scheduler(Settings.from_env(env), redis_conn, ProjectState(redis_conn))
     _, job_id = scheduler.request_retrain(6, "test")
     run_burst(env)
-    job = Job.fetch(job_id, connection=redis_conn)
+    job = Job.fetch(job_id, connection=redis_conn, serializer=SERIALIZER)
     assert job.get_status() == JobStatus.SCHEDULED and job.retries_left == 2
     assert job_id in scheduler.train_queue.scheduled_job_registry.get_job_ids()
     assert "unreachable" in ProjectState(redis_conn).status(6)["last_error"]

@@ -56,8 +56,9 @@ def test_data_survives_a_restart(tmp_path: Path, servers: list[EmbeddedRedis]) -
     conn.close()
     server.stop()
     assert server.process is not None and server.process.poll() is not None
-    assert (tmp_path / "redis.aof").stat().st_size > 0, "the append-only file holds the writes"
-    (tmp_path / "redis.rdb").unlink(missing_ok=True)  # so only the append-only file can restore them
+    aof = [f for f in (tmp_path / "appendonlydir").iterdir() if f.name.startswith("redis.aof")]
+    assert sum(f.stat().st_size for f in aof) > 0, "the append-only files hold the writes"
+    (tmp_path / "redis.rdb").unlink(missing_ok=True)  # so only the append-only files can restore them
     _, again = start(servers, tmp_path)
     assert again.get("version") == b"v3"
     assert again.hget("counters", "labels") == b"17"
@@ -124,3 +125,24 @@ def test_ensure_redis_starts_and_exports_the_embedded_server(
     finally:
         if server:
             server.stop()
+
+
+def test_the_embedded_server_is_current_capped_and_private(tmp_path: Path, servers: list[EmbeddedRedis]) -> None:
+    """Valkey 9.1 (after the fixes of CVE-2026-21863 and CVE-2026-27623), a memory cap that refuses
+    writes instead of evicting queued jobs, and files only their owner can read: they hold tokens."""
+    stale = tmp_path / "redis.log"
+    stale.write_text("from an older release\n")
+    stale.chmod(0o644)
+    server, conn = start(servers, tmp_path)
+    info = conn.info("server")
+    version = tuple(int(p) for p in str(info.get("valkey_version", "0")).split(".")[:2])
+    assert version >= (9, 1), info
+    assert conn.config_get("maxmemory")["maxmemory"] == str(512 * 1024 * 1024)
+    assert conn.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
+    conn.set("token", "secret")
+    conn.save()
+    assert oct(tmp_path.stat().st_mode & 0o777) == "0o700"
+    for entry in tmp_path.rglob("*"):
+        if entry.is_file():
+            assert entry.stat().st_mode & 0o077 == 0, f"{entry.name} is readable by others"
+    assert oct(server.socket.stat().st_mode & 0o777) == "0o700"

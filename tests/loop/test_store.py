@@ -181,3 +181,12 @@ def test_an_artifact_of_release_0_1_loads(tmp_path: Path, model: TextModel) -> N
     loaded = ArtifactStore(tmp_path).load(1, "v1")
     probe = featurize(["fun acting", "slow plot"])
     np.testing.assert_allclose(loaded.predict_proba(probe), model.predict_proba(probe))
+
+
+def test_artifacts_are_readable_by_their_owner_only(tmp_path: Path, model: TextModel) -> None:
+    store = ArtifactStore(tmp_path)
+    folder = store.write(4, "v1", model, {"version": "v1"}, extra_files={"training.json": b'{"texts": ["secret"]}'})
+    store.add_file(4, "v1", "report.html", b"<html></html>")
+    assert folder.stat().st_mode & 0o077 == 0 and folder.parent.stat().st_mode & 0o077 == 0
+    for entry in folder.iterdir():
+        assert entry.stat().st_mode & 0o077 == 0, entry.name

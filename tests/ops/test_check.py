@@ -25,6 +25,7 @@ from backend.ops import check_parts
 from tests.conftest import ROOT, Backend, backend_env
 from tests.ls_fixtures import read_trec6
 from tests.lsapi import LsApi, wait_until
+from tests.processes import spawn, stop
 
 pytestmark = pytest.mark.slow
 
@@ -49,8 +50,8 @@ def live(label_studio: Any, ls_client: LabelStudioClient, redis_url: str,
     env = backend_env(redis_url, tmp, LABEL_STUDIO_URL=label_studio.url, LABEL_STUDIO_API_KEY=label_studio.token)
     backend = Backend(env, tmp)
     with open(tmp / "worker.log", "ab") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env=env, cwd=ROOT,
-                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        worker = spawn([sys.executable, "-m", "backend.cli", "worker"], env=env, cwd=ROOT,
+                       stdout=log, stderr=subprocess.STDOUT)
     texts, _ = read_trec6(60)
     project = ls_client.create_project("ls-active check", (ROOT / "label_config.xml").read_text())
     ls_client.import_tasks(project, [{"data": {"text": t}} for t in texts])
@@ -61,9 +62,7 @@ def live(label_studio: Any, ls_client: LabelStudioClient, redis_url: str,
     try:
         yield Live(ls, label_studio, backend, worker, project, redis_url, tmp)
     finally:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=30)
+        stop(worker)
         backend.stop()
         conn.flushdb()
 

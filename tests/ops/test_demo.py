@@ -31,6 +31,7 @@ from backend.tasks import parse_label_config
 from tests.conftest import ROOT, free_port
 from tests.ls_fixtures import choices_result, read_trec6
 from tests.lsapi import LsApi, wait_until
+from tests.processes import spawn, stop
 
 LIMIT = 300
 READY = re.compile(r"ready in ([\d.]+) s: open (\S+)")
@@ -139,7 +140,7 @@ def start_demo(folder: Path, ls_port: int, backend_port: int, name: str) -> Demo
     env.update(RETRAIN_EVERY="5", LOG_LEVEL="INFO")
     output = folder.parent / f"{name}.out"
     with output.open("wb") as out:
-        process = subprocess.Popen(
+        process = spawn(
             [sys.executable, "-m", "backend.cli", "demo", "--dir", str(folder), "--limit", str(LIMIT),
              "--ls-port", str(ls_port), "--port", str(backend_port)],
             env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
@@ -156,6 +157,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     finally:
         if running.process.poll() is None:
             running.interrupt()
+        stop(running.process)
 
 
 def listening(port: int) -> bool:

@@ -14,6 +14,7 @@ import requests
 from rq import Queue
 
 from backend.defaults import COLD_START_VERSION
+from backend.loop.scheduling import SERIALIZER
 from backend.loop.state import ProjectState
 from backend.loop.store import ArtifactStore
 from backend.tasks import parse_label_config
@@ -84,7 +85,7 @@ def test_setup_with_label_studio_body_answers_cold_start_version(backend: Backen
     assert config.hostname == SETUP["hostname"]
     assert config.access_token == SETUP["access_token"]
     # a first setup orders the pool right away: the cold-start rescore is queued
-    assert "rescore-1-cold-start" in Queue("ls-active-score", connection=redis_conn).job_ids
+    assert "rescore-1-cold-start" in Queue("ls-active-score", connection=redis_conn, serializer=SERIALIZER).job_ids
 
 
 def test_setup_answers_current_version_once_a_model_exists(backend: Backend, redis_conn: redis.Redis) -> None:
@@ -278,10 +279,10 @@ def test_start_training_answers_a_job_id(backend: Backend, redis_conn: redis.Red
     answer = post(backend, "/webhook", PAYLOADS["POST /webhook START_TRAINING"]["body"])
     job = answer.json()["job"]
     assert job.startswith("retrain-1-")
-    assert job in Queue("ls-active-train", connection=redis_conn).job_ids
+    assert job in Queue("ls-active-train", connection=redis_conn, serializer=SERIALIZER).job_ids
     again = post(backend, "/webhook", PAYLOADS["POST /webhook START_TRAINING"]["body"]).json()["job"]
     assert again == job  # one retrain waits at a time
-    assert len(Queue("ls-active-train", connection=redis_conn)) == 1
+    assert len(Queue("ls-active-train", connection=redis_conn, serializer=SERIALIZER)) == 1
 
 
 def test_legacy_train_answers_a_job_id(backend: Backend, redis_conn: redis.Redis) -> None:
