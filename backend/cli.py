@@ -130,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, helptext in (("serve", "web service + worker (+ embedded Redis)"), ("web", "web service only")):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
+        p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"),
+                       help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
         p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "9090")))
         p.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: WEB_WORKERS)")
         if name == "serve":

@@ -116,6 +116,9 @@ class Settings:
     max_text_chars: int = defaults.MAX_TEXT_CHARS
     #: Tasks per page when reading from and writing to Label Studio.
     page_size: int = 1000
+    #: Predictions per import request; Label Studio recounts the project after each request,
+    #: so smaller requests each hold its database for less time but cost more in total.
+    push_batch: int = defaults.MAX_PREDICTIONS_PER_REQUEST
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -155,6 +158,7 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", defaults.MAX_BODY_BYTES, minimum=1024),
             max_text_chars=_int(env, "MAX_TEXT_CHARS", defaults.MAX_TEXT_CHARS, minimum=1),
             page_size=_int(env, "PAGE_SIZE", 1000, minimum=1),
+            push_batch=_int(env, "PUSH_BATCH", defaults.MAX_PREDICTIONS_PER_REQUEST, minimum=1),
         )
 
     def with_redis_url(self, url: str) -> Settings:

@@ -45,7 +45,7 @@ def scored_predictions(svc: Services, config: ProjectConfig, tasks: list[dict[st
 
 
 def push(client: LabelStudioClient, state: ProjectState, project: int, version: str,
-         preds: list[dict[str, Any]]) -> int:
+         preds: list[dict[str, Any]], batch: int = defaults.MAX_PREDICTIONS_PER_REQUEST) -> int:
     """Import one prediction per task for ``version`` and make it current; safe to retry.
 
     An import that completed is recorded in Redis, so a retry after a lost answer to the
@@ -60,7 +60,7 @@ def push(client: LabelStudioClient, state: ProjectState, project: int, version: 
     if state.pushed(project, version) != len(preds):
         if client.list_prediction_versions(project).get(version, 0):
             delete_versions(client, project, [version], current, UNHURRIED)
-        created = client.import_predictions(project, preds)
+        created = client.import_predictions(project, preds, max_per_request=batch)
         state.mark_pushed(project, version, len(preds))
     if preds:
         client.set_model_version(project, version)
@@ -124,7 +124,7 @@ def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, 
         preds = scored_predictions(svc, config, tasks, model, name)
         timings["score_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        created = push(client, svc.state, project, name, preds)
+        created = push(client, svc.state, project, name, preds, svc.settings.push_batch)
         svc.state.save_scores(project, name, {p["task"]: p["score"] for p in preds})
         _configure_project(svc, client, project)
         authorize_webhooks(svc, client, project)
@@ -153,7 +153,7 @@ def score_new_tasks(svc: Services, project: int, task_ids: list[int]) -> int:
         if not tasks:
             return 0
         preds = scored_predictions(svc, config, tasks, model, version)
-        created = client.import_predictions(project, preds)
+        created = client.import_predictions(project, preds, max_per_request=svc.settings.push_batch)
         if client.project_fields(project, "model_version").get("model_version") != version:
             client.set_model_version(project, version)
     return created

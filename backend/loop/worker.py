@@ -20,6 +20,7 @@ from rq.registry import StartedJobRegistry
 
 from backend.loop.scheduling import SERIALIZER
 from backend.loop.state import as_text
+from backend.loop.trusted_jobs import TrustedJob
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,6 @@ def run_worker(settings: Settings, burst: bool = False) -> bool:
     conn = connect(settings)
     names = list(settings.queues)
     recover_abandoned(conn, names)
-    queues = [Queue(name, connection=conn, serializer=SERIALIZER) for name in names]
-    worker = Worker(queues, connection=conn, job_monitoring_interval=5, serializer=SERIALIZER)
+    queues = [Queue(name, connection=conn, serializer=SERIALIZER, job_class=TrustedJob) for name in names]
+    worker = Worker(queues, connection=conn, job_monitoring_interval=5, serializer=SERIALIZER, job_class=TrustedJob)
     return bool(worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level))

@@ -2,7 +2,8 @@
 
 One project of 1,200 trec6 questions is connected once; the tests then run in order as an
 annotation campaign would: cold start, labeling rounds, a burst, the Start Training button,
-new tasks, a killed worker, and Label Studio going down during a rescore.
+new tasks, a worker killed mid-retrain and mid-push, Label Studio going down during a rescore,
+and a storm of a thousand labels on a project of its own.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ import pytest
 import redis
 import requests
 from rq import Queue
+from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from backend.defaults import COLD_START_VERSION
@@ -29,6 +33,7 @@ from backend.loop.scheduling import SERIALIZER, Scheduler, slot_key
 from backend.loop.state import ProjectState
 from backend.settings import Settings
 from tests.conftest import ROOT, Backend, backend_env
+from tests.figures import record_figure
 from tests.ls_fixtures import TREC6_LABELS, LsProject, read_trec6
 from tests.lsapi import LsApi, wait_until
 from tests.processes import spawn, stop
@@ -49,10 +54,14 @@ class Loop:
     worker: subprocess.Popen[bytes] | None = None
     tmp: Path | None = None
 
-    def start_worker(self) -> None:
+    def start_worker(self, **overrides: str) -> None:
         log = open(self.tmp / f"worker-{time.time():.0f}.log", "ab")  # type: ignore[operator]  # noqa: SIM115
-        self.worker = spawn([sys.executable, "-m", "backend.cli", "worker"], env=self.env, cwd=ROOT,
+        self.worker = spawn([sys.executable, "-m", "backend.cli", "worker"], env={**self.env, **overrides}, cwd=ROOT,
                             stdout=log, stderr=subprocess.STDOUT)
+
+    def worker_logs(self) -> str:
+        assert self.tmp is not None
+        return "".join(p.read_text(errors="replace") for p in sorted(self.tmp.glob("worker-*.log")))
 
     def kill_worker(self) -> None:
         assert self.worker is not None
@@ -66,19 +75,31 @@ class Loop:
     def versions(self) -> list[str]:
         return [r["version"] for r in self.state.versions(self.project.id)]
 
-    def quiet(self) -> bool:
+    def quiet(self, project: int | None = None) -> bool:
         """No job waits or runs (the slow cleanup of old versions aside), and Label Studio
         serves the backend's current version."""
+        project = self.project.id if project is None else project
         if Scheduler(Settings.from_env(self.env), self.conn, self.state).work_in_flight():
             return False
-        slot = self.conn.hget(slot_key(self.project.id), "status")
+        slot = self.conn.hget(slot_key(project), "status")
         if slot not in (None, b"idle"):
             return False
-        return self.ls.project(self.project.id)["model_version"] == self.state.current_version(self.project.id)
+        return self.ls.project(project)["model_version"] == self.state.current_version(project)
 
-    def settle(self, timeout: float = 240) -> str:
-        wait_until(self.quiet, timeout, "the loop to settle", interval=1.0)
-        return str(self.state.current_version(self.project.id))
+    def settle(self, timeout: float = 240, project: int | None = None) -> str:
+        project = self.project.id if project is None else project
+        wait_until(lambda: self.quiet(project), timeout, "the loop to settle", interval=1.0)
+        return str(self.state.current_version(project))
+
+    def running_job(self, queue: str, timeout: float = 60) -> tuple[str, int]:
+        """The id of the job that starts next on ``queue`` and the pid of its work horse."""
+        started = StartedJobRegistry(queue, connection=self.conn)
+        (job_id,) = wait_until(lambda: started.get_job_ids(cleanup=False), timeout, f"a job to start on {queue}",
+                               interval=0.01)
+        job = Queue(queue, connection=self.conn, serializer=SERIALIZER).fetch_job(job_id)
+        assert job is not None
+        horse = wait_until(lambda: job.get_meta(refresh=True).get("pid"), 30, "the job to record its process", 0.01)
+        return job_id, int(horse)
 
     def annotate_next(self, n: int) -> list[int]:
         """An annotator labels ``n`` tasks in the order Label Studio serves them."""
@@ -228,11 +249,7 @@ def test_a_killed_worker_leaves_the_old_version_serving_and_the_job_retried(loop
     before = loop.settle()
     (ml,) = loop.ls.call("GET", f"api/ml?project={loop.project.id}")
     loop.ls.call("POST", f"api/ml/{ml['id']}/train", json={})
-    started = StartedJobRegistry("ls-active-train", connection=loop.conn)
-    (job_id,) = wait_until(lambda: started.get_job_ids(cleanup=False), 30, "the retrain to start", interval=0.01)
-    job = Queue("ls-active-train", connection=loop.conn, serializer=SERIALIZER).fetch_job(job_id)
-    assert job is not None
-    horse = wait_until(lambda: job.get_meta(refresh=True).get("pid"), 30, "the job to record its process", 0.01)
+    _, horse = loop.running_job("ls-active-train")
     os.kill(horse, signal.SIGKILL)  # a crash takes the work horse down with its worker
     loop.kill_worker()
     assert loop.state.current_version(loop.project.id) == before
@@ -243,6 +260,34 @@ def test_a_killed_worker_leaves_the_old_version_serving_and_the_job_retried(loop
     version = loop.settle()
     assert version != before
     loop.check_pool(version)
+
+
+def test_a_worker_killed_mid_push_leaves_the_old_version_serving_and_the_push_redone(loop: Loop) -> None:
+    before = loop.settle()
+    loop.kill_worker()
+    loop.start_worker(PUSH_BATCH="100")  # a push in a dozen requests: long enough to be cut in the middle
+    (ml,) = loop.ls.call("GET", f"api/ml?project={loop.project.id}")
+    loop.ls.call("POST", f"api/ml/{ml['id']}/train", json={})
+    _, horse = loop.running_job("ls-active-score", timeout=120)
+    new = str(loop.state.current_version(loop.project.id))
+    assert new != before, "the rescore runs for the version the retrain published"
+
+    def partly_pushed() -> int | None:
+        count = loop.project.client.list_prediction_versions(loop.project.id).get(new, 0)
+        return count or None
+
+    wait_until(partly_pushed, 120, "the push to begin", interval=0.05)
+    os.kill(horse, signal.SIGKILL)
+    loop.kill_worker()
+    unlabeled = len([t for t in loop.ls.tasks(loop.project.id) if not t["total_annotations"]])
+    assert 0 < loop.project.client.list_prediction_versions(loop.project.id)[new] < unlabeled
+    assert loop.ls.project(loop.project.id)["model_version"] == before, "a half-pushed version was switched on"
+    loop.check_pool(before)  # annotators keep the old, complete ranking
+    killed_at = time.monotonic()
+    loop.start_worker()
+    assert loop.settle(timeout=400) == new
+    loop.check_pool(new)  # the partial import was replaced: exactly one prediction per task
+    record_figure("push_killed_recovery_seconds", time.monotonic() - killed_at)
 
 
 def test_label_studio_down_during_a_rescore_retries_then_fails_clearly(loop: Loop) -> None:
@@ -260,7 +305,63 @@ def test_label_studio_down_during_a_rescore_retries_then_fails_clearly(loop: Loo
         assert "unreachable" in error and loop.label_studio.url in error
         job = Queue("ls-active-score", connection=loop.conn, serializer=SERIALIZER).fetch_job(job_id)
         assert job is not None and job.retries_left == 0
+        logged = [line for line in loop.worker_logs().splitlines() if f"rescore with {version} failed" in line]
+        assert logged and "unreachable" in logged[-1] and loop.label_studio.url in logged[-1], logged[-3:]
     finally:
         loop.label_studio.start()
     assert loop.ls.project(loop.project.id)["model_version"] == version
     loop.check_pool(version)
+
+
+STORM = 1000
+
+
+def _retrains_in_flight(conn: redis.Redis, project: int) -> int:
+    """Retrain jobs of ``project`` waiting, scheduled for a retry or running right now."""
+    queue = Queue("ls-active-train", connection=conn, serializer=SERIALIZER)
+    ids = (queue.get_job_ids() + queue.scheduled_job_registry.get_job_ids()
+           + queue.started_job_registry.get_job_ids(cleanup=False))
+    jobs = Job.fetch_many(ids, connection=conn, serializer=SERIALIZER)
+    return sum(1 for job in jobs if job is not None and job.func_name.endswith(".retrain")
+               and job.args and int(job.args[0]) == project)
+
+
+def test_a_storm_of_a_thousand_labels_keeps_two_retrains_at_most_and_uses_every_label(loop: Loop) -> None:
+    """Many annotators at once: as fast as Label Studio takes annotations, on a project of its own."""
+    client = loop.project.client
+    texts, gold = read_trec6(STORM + 100)
+    project = client.create_project("label storm", (ROOT / "label_config.xml").read_text())
+    ids = client.import_tasks(project, [{"data": {"text": t}} for t in texts])
+    storm = LsProject(client, project, ids, texts, gold, TREC6_LABELS)
+    assert loop.ls.connect_backend(project, loop.backend.url)["state"] == "CO"
+    loop.settle(project=project)
+    first_versions = len(loop.state.versions(project))
+
+    peak, sampling = [0], threading.Event()
+
+    def sample() -> None:
+        while not sampling.is_set():
+            peak[0] = max(peak[0], _retrains_in_flight(loop.conn, project))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.monotonic()
+    try:
+        with ThreadPoolExecutor(max_workers=8) as annotators:
+            list(annotators.map(storm.annotate, ids[:STORM]))  # raises if Label Studio refused one
+        stormed = time.monotonic() - started
+        final = loop.settle(timeout=400, project=project)
+        settled = time.monotonic() - started - stormed
+    finally:
+        sampling.set()
+        sampler.join(5)
+    assert 1 <= peak[0] <= 2, f"{peak[0]} retrains of one project in flight at once"
+    labeled = sum(1 for t in loop.ls.tasks(project) if t["total_annotations"])
+    assert labeled == STORM
+    (record,) = [r for r in loop.state.versions(project) if r["version"] == final]
+    assert record["n_labels"] == STORM, "the model after the storm did not use every label"
+    retrains = len(loop.state.versions(project)) - first_versions
+    record_figure("storm_events_per_second", STORM / stormed, labels=STORM, seconds=round(stormed, 1))
+    record_figure("storm_retrains", retrains, peak_in_flight=peak[0])
+    record_figure("storm_last_label_to_fresh_queue_seconds", settled)
