@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -29,6 +30,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import requests
@@ -55,7 +57,8 @@ def server(redis_url: str, tmp: Path, kind: str) -> Iterator[str]:
                "--workers", "2"]
     else:
         cmd = [sys.executable, "-m", "gunicorn", "backend.service.wsgi:app", "--bind", f"127.0.0.1:{port}",
-               "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--log-level", "warning"]
+               "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--log-level", "warning",
+               "--access-logfile", "-", "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms']
     log = open(tmp / f"web-{kind}.log", "wb")  # noqa: SIM115 - closed below, after the process
     proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -72,40 +75,64 @@ def server(redis_url: str, tmp: Path, kind: str) -> Iterator[str]:
         log.close()
 
 
-def concurrent(base: str, path: str, body: bytes | None, clients: int, per_client: int) -> dict[str, float]:
-    """``clients`` threads, each with its own keep-alive connection, ``per_client`` requests each."""
+def _client_process(base: str, path: str, body: bytes | None, threads: int, per_client: int,
+                    gate: Any, out: Any) -> None:
+    """One process of the load: ``threads`` clients, each with its own keep-alive connection."""
     samples: list[float] = []
     errors = [0]
     lock = threading.Lock()
-    gate = threading.Barrier(clients)
+    sessions = [requests.Session() for _ in range(threads)]
+    for session in sessions:
+        session.get(base + "/no-such-path", timeout=30)  # connected before the clock starts
 
-    def client() -> None:
-        with requests.Session() as session:
-            mine = []
-            gate.wait()
-            for _ in range(per_client):
-                start = time.perf_counter()
-                try:
-                    if body is None:
-                        ok = session.get(base + path, timeout=10).status_code < 500
-                    else:
-                        ok = session.post(base + path, data=body, headers=JSON, timeout=10).status_code == 200
-                except requests.RequestException:
-                    ok = False
-                mine.append((time.perf_counter() - start) * 1000)
-                if not ok:
-                    with lock:
-                        errors[0] += 1
-            with lock:
-                samples.extend(mine)
+    def client(session: requests.Session) -> None:
+        mine, failed = [], 0
+        for _ in range(per_client):
+            start = time.perf_counter()
+            try:
+                if body is None:
+                    ok = session.get(base + path, timeout=10).status_code < 500
+                else:
+                    ok = session.post(base + path, data=body, headers=JSON, timeout=10).status_code == 200
+            except requests.RequestException:
+                ok = False
+            mine.append((time.perf_counter() - start) * 1000)
+            failed += not ok
+        with lock:
+            samples.extend(mine)
+            errors[0] += failed
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
+    pool = [threading.Thread(target=client, args=(s,)) for s in sessions]
+    gate.wait()  # every process connected: all clients start together
+    began = time.time()
+    for t in pool:
         t.start()
-    for t in threads:
+    for t in pool:
         t.join()
+    out.put((samples, errors[0], began, time.time()))
+    for session in sessions:
+        session.close()
+
+
+def concurrent(base: str, path: str, body: bytes | None, clients: int, per_client: int,
+               processes: int = 10) -> dict[str, float]:
+    """``clients`` concurrent clients spread over ``processes`` processes (one Python process
+    for all of them would measure its own lock, not the server), ``per_client`` requests each."""
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    threads = [n for n in (clients // processes + (i < clients % processes) for i in range(processes)) if n]
+    gate = ctx.Barrier(len(threads))
+    procs = [ctx.Process(target=_client_process, args=(base, path, body, n, per_client, gate, out))
+             for n in threads]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join()
+    samples = [x for got, *_ in results for x in got]
+    wall = max(r[3] for r in results) - min(r[2] for r in results)
     return {"n": len(samples), "p50": float(np.percentile(samples, 50)), "p99": float(np.percentile(samples, 99)),
-            "max": max(samples), "errors": errors[0]}
+            "max": max(samples), "errors": sum(r[1] for r in results), "rate": len(samples) / max(wall, 1e-9)}
 
 
 def stall(base: str, count: int) -> list[socket.socket]:
@@ -217,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
                 stalled = while_stalled(base, webhook, args.stalled, probes=20)
             forget(url)
             label = "ls-active web (gevent)" if kind == "ours" else "baseline: gthread 2 x 4"
-            rows.append(f"| {label} | {hook['n']} | {hook['p50']:.1f} | {hook['p99']:.1f} | {hook['max']:.1f} | "
+            rows.append(f"| {label} | {hook['n']} | {hook['rate']:.0f} | {hook['p50']:.1f} | {hook['p99']:.1f} | "
+                        f"{hook['max']:.1f} | "
                         f"{hook['errors']} | {floor['p99']:.1f} | {stalled['answered']}/{stalled['probes']} | "
                         f"{stalled['max']:.0f} | {stalled['left_open']} | {stalled['closed_after_s']:.1f} |")
             print(rows[-1], flush=True)
@@ -248,9 +276,9 @@ def section(args: argparse.Namespace, rows: list[str], fuzz: dict[str, object],
         "`/health` and `/webhook` requests (5 s client time-out each); then the seconds until the server had "
         "closed every stalled connection.",
         "",
-        "| Server | webhook n | p50 ms | p99 ms | max ms | errors | floor p99 ms | answered while stalled | "
+        "| Server | webhook n | req/s | p50 ms | p99 ms | max ms | errors | floor p99 ms | answered while stalled | "
         "max ms while stalled | stalled left open | closed after s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows, "",
         f"Fuzzing (tests/service/test_fuzz.py and test_hostile_input.py, fixed seed, 200 examples per "
         f"endpoint test): {fuzz['summary']} in {float(fuzz['seconds']):.0f} s; each asserts no 5xx and a JSON body.",
