@@ -61,13 +61,15 @@ def redis_conn(redis_url: str) -> Iterator[redis.Redis]:
     conn.flushdb()
 
 
-def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_http(url: str, timeout: float = 120.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Until ``url`` answers. Generous: on a loaded machine (load average 10 and more) a fresh
+    gunicorn worker's first answers take seconds, and a one-second limit per try never passed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process for {url} exited with {proc.returncode}")
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=10)
             return
         except requests.RequestException:
             time.sleep(0.2)
@@ -95,7 +97,11 @@ class Backend:
              "--workers", "2"],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
         )
-        wait_http(self.url + "/health", proc=self.proc)
+        try:
+            wait_http(self.url + "/health", proc=self.proc)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         stop(self.proc)

@@ -50,10 +50,23 @@ class Annotator:
     calls: list[tuple[str, int, float]] = field(default_factory=list)
     labeled: int = 0
     halt: threading.Event = field(default_factory=threading.Event)
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def open_the_labeling_screen(self) -> None:
+        """The annotator's first requests, before the campaign, as a person opening the project.
+
+        Label Studio writes some rows lazily on a session's first requests (its organization's
+        session-timeout policy, in a middleware outside its retry of locked requests); a person
+        opens the labeling screen before labeling, so those writes happen here, not mid-push.
+        """
+        self.session.headers["Authorization"] = f"Token {self.token}"
+        for _ in range(2):  # the second request carries the session cookie the first one set
+            answer = self.session.post(f"{self.url}/api/dm/actions?id=next_task&project={self.project}", json={},
+                                       timeout=60)
+            assert answer.status_code == 200, answer.text[:300]
 
     def run(self) -> None:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Token {self.token}"
+        session = self.session
         while not self.halt.is_set():
             answer = self._call(session, "next_task", "POST",
                                 f"/api/dm/actions?id=next_task&project={self.project}", json={})
@@ -108,9 +121,10 @@ def test_an_annotator_gets_no_5xx_through_twenty_milestones(
 ) -> None:
     ls, project, backend, conn, gold, worker_log = campaign
     state = ProjectState(conn)
+    annotator = Annotator(ls.url, label_studio.token, project, gold)
+    annotator.open_the_labeling_screen()
     ls.connect_backend(project, backend.url)
     wait_until(lambda: ls.project(project)["model_version"] == COLD_START_VERSION, 120, "the cold-start order")
-    annotator = Annotator(ls.url, label_studio.token, project, gold)
     thread = threading.Thread(target=annotator.run, daemon=True)
     thread.start()
     try:
