@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 
 import redis
 from rq import Queue, Worker
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
+from backend import defaults
 from backend.loop.scheduling import SERIALIZER
 from backend.loop.state import as_text
 from backend.settings import Settings
@@ -92,13 +94,38 @@ def _release_dead_scheduler_locks(conn: redis.Redis, queue_names: list[str]) -> 
 
 
 def run_worker(settings: Settings, burst: bool = False) -> bool:
-    """Work on the training and scoring queues until stopped (or until empty with ``burst``)."""
+    """Work on the training and scoring queues until stopped (or until empty with ``burst``).
+
+    Half-written artifacts of writers that died are removed first. RQ's worker quits on a
+    Redis error in the middle of a job (a Redis restarting, say); this one then waits for
+    Redis to answer and starts again, so a lost Redis never needs the worker restarted by hand.
+    """
     import backend.loop.jobs  # noqa: F401 - loaded once here, every forked job inherits it
     from backend.loop.redis_server import connect
+    from backend.loop.store import ArtifactStore
 
+    ArtifactStore(settings.model_dir).clean_all_temporaries()
     conn = connect(settings)
     names = list(settings.queues)
-    recover_abandoned(conn, names)
-    queues = [Queue(name, connection=conn, serializer=SERIALIZER) for name in names]
-    worker = Worker(queues, connection=conn, job_monitoring_interval=5, serializer=SERIALIZER)
-    return bool(worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level))
+    worked = False
+    while True:
+        recover_abandoned(conn, names)
+        queues = [Queue(name, connection=conn, serializer=SERIALIZER) for name in names]
+        worker = Worker(queues, connection=conn, job_monitoring_interval=5, serializer=SERIALIZER)
+        worked = worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level) or worked
+        if burst or worker._stop_requested or not _wait_for_redis(conn):  # RQ's own flag: a stop asked for
+            return bool(worked)
+        log.warning("the worker stopped on a Redis error; Redis answers again, so it starts again")
+
+
+def _wait_for_redis(conn: redis.Redis, timeout: float = defaults.REDIS_RECONNECT_SECONDS) -> bool:
+    """Wait until Redis answers (True), or ``timeout`` seconds (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if conn.ping():
+                return True
+        except (redis.RedisError, OSError):
+            pass
+        time.sleep(1.0)
+    return False
