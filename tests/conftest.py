@@ -95,7 +95,7 @@ class Backend:
              "--workers", "2"],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
         )
-        wait_http(self.url + "/health", proc=self.proc)
+        wait_http(self.url + "/health", timeout=90, proc=self.proc)  # 2 cores under load: imports are slow
 
     def stop(self) -> None:
         stop(self.proc)
