@@ -2,7 +2,8 @@
 
 The project's config from ``/setup`` (schema, Label Studio address and token, strategy), the
 current model version, published version records, label-event counters, job bookkeeping and
-the pushed scores (key names in :mod:`backend.loop.keys`). Label Studio stays the source of truth.
+the pushed scores (key names in :mod:`backend.loop.keys`). Label Studio stays the source of truth,
+and :mod:`backend.loop.recovery` rebuilds all of this when Redis loses it.
 """
 
 from __future__ import annotations
