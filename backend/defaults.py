@@ -65,6 +65,9 @@ EMBEDDED_REDIS_MAXMEMORY = "512mb"
 #: Redis client time-outs, in seconds: connecting, and waiting for an answer.
 REDIS_CONNECT_TIMEOUT = 2.0
 REDIS_SOCKET_TIMEOUT = 10.0
+#: Seconds a worker that RQ stopped on a Redis error waits for Redis to answer before it exits
+#: (long enough for a Redis restart or fail-over; a supervisor takes over after that).
+REDIS_RECONNECT_SECONDS = 300.0
 #: Ids of new tasks per scoring job (a job reads them from Label Studio; only ids are queued).
 MAX_NEW_TASKS_PER_JOB = 5_000
 #: Unlabeled tasks sampled once per project: consecutive versions' predictions on them show

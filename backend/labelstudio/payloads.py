@@ -123,6 +123,15 @@ class Event:
     cancelled: int = 0
     task_ids: tuple[int, ...] = ()
     project_model_version: str | None = None
+    #: Label Studio's count of the project's labels (skips aside) after this event, when sent.
+    project_labels: int | None = None
+
+    @property
+    def labels_before(self) -> int | None:
+        """Label Studio's count of labels before this event (None when it was not sent)."""
+        if self.project_labels is None:
+            return None
+        return max(0, self.project_labels - self.labels_created + self.labels_deleted)
 
 
 def _annotations(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -154,6 +163,7 @@ def parse_event(body: Any) -> Event:
     raw_project = data.get("project")
     project = project_id(raw_project) if raw_project not in (None, "", {}) else None
     model_version = raw_project.get("model_version") if isinstance(raw_project, dict) else None
+    labels = raw_project.get("total_annotations_number") if isinstance(raw_project, dict) else None
     annotations = _annotations(data)
     cancelled = sum(1 for a in annotations if a.get("was_cancelled"))
     real = len(annotations) - cancelled
@@ -167,5 +177,7 @@ def parse_event(body: Any) -> Event:
     tasks = data.get("tasks") if action == "TASKS_CREATED" else None
     return Event(
         action=action, project=project, cancelled=cancelled, task_ids=_int_ids(tasks),
-        project_model_version=model_version if isinstance(model_version, str) else None, **counts,
+        project_model_version=model_version if isinstance(model_version, str) else None,
+        project_labels=labels if isinstance(labels, int) and not isinstance(labels, bool) and labels >= 0 else None,
+        **counts,
     )

@@ -13,35 +13,28 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from backend.errors import LabelStudioError
 from backend.labelstudio.client import LabelStudioClient
+from backend.loop.numbering import version_number
 
 log = logging.getLogger(__name__)
 
-#: Our version names: ``<prefix><number>-<UTC timestamp>``; the number orders them.
-_NUMBERED = re.compile(r"^(?P<prefix>.+-v)(?P<number>\d+)-")
-
-
-def version_number(version: str, prefix: str) -> int | None:
-    """The number in one of our version names (``ls-active-v12-...`` -> 12), else None."""
-    match = _NUMBERED.match(version)
-    if match is None or match["prefix"] != prefix:
-        return None
-    return int(match["number"])
-
-
 def superseded(versions: Iterable[str], current: str | None, prefix: str, keep: int) -> list[str]:
-    """Our numbered versions that are neither current nor among the ``keep`` newest others.
+    """Our numbered versions proven older than ``current``, less the ``keep`` newest of them.
 
-    Decided from the names alone (the number orders them), so it holds whatever Redis
-    remembers; anything that is not one of our numbered versions is never touched.
+    Decided from the names alone (numbers never repeat: :mod:`backend.loop.numbering`), so it
+    holds whatever Redis remembers. Nothing is superseded unless ``current`` is one of our
+    numbered versions, and a version numbered above it (a push that has not switched yet) is
+    never touched; neither is anything that is not one of ours.
     """
-    ours = sorted((n, v) for v in versions if v != current and (n := version_number(v, prefix)) is not None)
+    newest = version_number(current, prefix) if current else None
+    if newest is None:
+        return []
+    ours = sorted((n, v) for v in versions if (n := version_number(v, prefix)) is not None and n < newest)
     newest_kept = {v for _, v in ours[len(ours) - keep:]} if keep > 0 else set()
     return [v for _, v in ours if v not in newest_kept]
 

@@ -26,6 +26,7 @@ from backend.errors import ConfigurationError, LabelStudioError, NotEnoughLabels
 from backend.loop.cleanup import CLEANUP_PACE, delete_versions, superseded
 from backend.loop.credentials import client_for, project_config
 from backend.loop.evaluation import evaluate_version
+from backend.loop.recovery import restore
 from backend.loop.rescoring import rescore_pool, score_new_tasks
 from backend.loop.services import Services
 from backend.loop.store import ArtifactError
@@ -81,6 +82,7 @@ def retrain(project: int) -> dict[str, Any] | None:
     """RQ job: retrain from every label in Label Studio, then enqueue the rescore."""
     svc = services()
     job_id = _mark_running()
+    restore(svc, project)
     if job_id and not svc.scheduler.begin_retrain(project, job_id):
         log.info("project %s: %s no longer owns the retrain slot; nothing to do", project, job_id)
         return None
@@ -100,6 +102,7 @@ def rescore(project: int, version: str | None) -> dict[str, Any] | None:
     """RQ job: score the whole unlabeled pool with ``version`` (None = cold start) and push it."""
     svc = services()
     _mark_running()
+    restore(svc, project)
     return _guarded(svc, project, f"rescore with {version}", lambda: rescore_pool(svc, project, version))
 
 
@@ -107,6 +110,7 @@ def score_tasks(project: int, task_ids: list[int]) -> int:
     """RQ job: score newly imported tasks (by id) with the current model and push their predictions."""
     svc = services()
     _mark_running()
+    restore(svc, project)
     return _guarded(svc, project, "scoring new tasks", lambda: score_new_tasks(svc, project, task_ids))
 
 
@@ -114,6 +118,7 @@ def evaluate(project: int, version: str) -> dict[str, Any]:
     """RQ job: the version's report (its kind's figures on its own labels)."""
     svc = services()
     _mark_running()
+    restore(svc, project)
     config = svc.state.config(project)
     ls_url = svc.settings.label_studio_url or (config.hostname if config else "")
     return evaluate_version(svc, project, version, ls_url)
@@ -127,6 +132,7 @@ def cleanup_versions(project: int) -> dict[str, Any]:
     """
     svc = services()
     svc.scheduler.cleanup_started(project)
+    restore(svc, project)
     config = project_config(svc, project)
     with client_for(svc, config) as client:
         current = client.project_fields(project, "model_version").get("model_version")

@@ -2,7 +2,7 @@
 
 Per project: its config from ``/setup``, the current version, published version records,
 label-event counters, job status, the pushed scores of a version, the retrain slot, and
-two flags. Besides these only RQ's own keys (``rq:...``) exist.
+three flags. Besides these only RQ's own keys (``rq:...``) exist.
 """
 
 from __future__ import annotations
@@ -52,6 +52,11 @@ def cleanup_pending(project: int) -> str:
 def configured(project: int) -> str:
     """Set once the project's sampling and queue tab were configured in Label Studio."""
     return _project(project, "configured")
+
+
+def restored(project: int) -> str:
+    """Set once the project's state was rebuilt (or found whole) in this Redis: gone with it."""
+    return _project(project, "restored")
 
 
 def pushed(project: int) -> str:

@@ -169,7 +169,7 @@ class Scheduler:
         changed = event.labels_created + event.labels_updated + event.labels_deleted
         if not changed:
             return {}
-        after = self.state.add_label_events(project, changed)
+        after = self.state.add_label_events(project, changed, before=event.labels_before)
         crossed = milestones_between(self.settings.retrain_every, after - changed, after)
         answer: dict[str, Any] = {
             "label_events": after,

@@ -2,7 +2,8 @@
 
 The project's config from ``/setup`` (schema, Label Studio address and token, strategy), the
 current model version, published version records, label-event counters, job bookkeeping and
-the pushed scores (key names in :mod:`backend.loop.keys`). Label Studio stays the source of truth.
+the pushed scores (key names in :mod:`backend.loop.keys`). Label Studio stays the source of truth,
+and :mod:`backend.loop.recovery` rebuilds all of this when Redis loses it.
 """
 
 from __future__ import annotations
@@ -121,9 +122,21 @@ class ProjectState:
         pipe.sadd(keys.PROJECTS, project)
         pipe.execute()
 
-    def add_label_events(self, project: int, amount: int) -> int:
-        """Add to the events that count toward milestones; return the new total."""
-        return int(self.conn.hincrby(keys.counters(project), "label_events", amount))
+    def add_label_events(self, project: int, amount: int, before: int | None = None) -> int:
+        """Add to the events that count toward milestones; return the new total.
+
+        ``before`` is Label Studio's own count of labels before this event: a count that Redis
+        lost starts from it (not from 0), so milestones keep their place.
+        """
+        pipe = self.conn.pipeline()
+        if before is not None:
+            pipe.hsetnx(keys.counters(project), "label_events", max(0, before))
+        pipe.hincrby(keys.counters(project), "label_events", amount)
+        return int(pipe.execute()[-1])
+
+    def start_label_events(self, project: int, labels: int) -> bool:
+        """Start a lost count of label events at Label Studio's ``labels``; True when it was lost."""
+        return bool(self.conn.hsetnx(keys.counters(project), "label_events", max(0, labels)))
 
     def counters(self, project: int) -> dict[str, float]:
         raw = self.conn.hgetall(keys.counters(project))

@@ -5,6 +5,11 @@ is atomic on one file system: a reader sees a whole artifact or none, even if th
 writer is killed half way. Nothing is ever rewritten in place; the current version is a
 Redis key, set only after the rename. Each process caches loaded models by version, so a
 new version is picked up by every gunicorn and RQ worker without any invalidation.
+
+A temporary folder's name says which process writes it (``.tmp-<version>@<host>@<pid>@<random>``),
+so what a killed writer left behind is recognised and removed (by every write of the project
+and by each worker as it starts) while another process's write in progress is left alone.
+Only complete folders (model and meta file) count as versions, and only they are loaded.
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ import logging
 import os
 import re
 import shutil
+import socket
 import sys
 import threading
+import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +39,12 @@ log = logging.getLogger(__name__)
 MODEL_FILE = "model.joblib"
 META_FILE = "meta.json"
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
+_TEMPORARY = ".tmp-"
+#: A temporary left by a writer on another machine counts as abandoned after this many seconds
+#: (no write takes that long; one from this machine is judged by its process id at once).
+ABANDONED_AFTER = 3 * 3600.0
+#: ... and a temporary file beside a version (a report being replaced: milliseconds of work).
+ABANDONED_FILE_AFTER = 600.0
 
 
 class ArtifactError(LsActiveError):
@@ -68,7 +82,8 @@ class ArtifactStore:
         if final.exists():
             raise ArtifactError(f"model version {version} of project {project} already exists")
         final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = final.parent / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
+        self.clean_temporaries(project)
+        tmp = final.parent / f"{_TEMPORARY}{version}@{socket.gethostname()}@{os.getpid()}@{uuid.uuid4().hex[:8]}"
         tmp.mkdir(mode=0o700)
         try:
             joblib.dump(model, tmp / MODEL_FILE, compress=3)
@@ -88,7 +103,7 @@ class ArtifactStore:
     def add_file(self, project: int, version: str, name: str, data: bytes) -> None:
         """Add a derived file (a report, a plot) to a published version, atomically."""
         folder = self.path(project, version)
-        tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}"
+        tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
         tmp.write_bytes(data)
         tmp.chmod(0o600)
         os.replace(tmp, folder / name)
@@ -130,11 +145,73 @@ class ArtifactStore:
             return None
         return data
 
-    def clean_temporaries(self, project: int) -> int:
-        """Remove folders a killed writer left behind; they were never visible as versions."""
+    def projects(self) -> list[int]:
+        """Projects with a folder here (any version or their config file)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(int(p.name.split("-", 1)[1]) for p in self.root.glob("project-*")
+                      if p.is_dir() and p.name.split("-", 1)[1].isdigit())
+
+    def versions(self, project: int) -> list[str]:
+        """The project's complete versions (model and meta written and renamed), by name."""
         folder = self.root / f"project-{int(project)}"
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir()
+                      if _VERSION.match(p.name) and (p / MODEL_FILE).is_file() and (p / META_FILE).is_file())
+
+    def clean_temporaries(self, project: int) -> int:
+        """Remove what killed writers left behind; they were never visible as versions.
+
+        A temporary whose writer runs on this machine is kept while that process lives; one
+        from another machine is kept for :data:`ABANDONED_AFTER` seconds.
+        """
         removed = 0
-        for tmp in folder.glob(".tmp-*") if folder.exists() else []:
-            shutil.rmtree(tmp, ignore_errors=True)
-            removed += 1
+        for tmp in self._temporaries(self.root / f"project-{int(project)}"):
+            if _abandoned(tmp):
+                if tmp.is_dir():
+                    shutil.rmtree(tmp, ignore_errors=True)
+                else:
+                    tmp.unlink(missing_ok=True)
+                removed += 1
+        if removed:
+            log.warning("project %s: removed %d half-written artifact(s) of writers that died", project, removed)
         return removed
+
+    def clean_all_temporaries(self) -> int:
+        """:meth:`clean_temporaries` for every project (a worker does this as it starts)."""
+        return sum(self.clean_temporaries(p) for p in self.projects())
+
+    @staticmethod
+    def _temporaries(folder: Path) -> Iterator[Path]:
+        if not folder.is_dir():
+            return
+        for entry in folder.iterdir():
+            if entry.name.startswith(_TEMPORARY):
+                yield entry
+            elif entry.is_dir() and _VERSION.match(entry.name):  # a report added to a version
+                yield from (f for f in entry.glob(".*.tmp") if f.is_file())
+
+
+def _abandoned(tmp: Path) -> bool:
+    """Whether the process that wrote ``tmp`` is gone (see :meth:`ArtifactStore.clean_temporaries`)."""
+    try:
+        age = time.time() - tmp.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    parts = tmp.name.split("@")
+    if tmp.is_dir() and len(parts) == 4 and parts[1] == socket.gethostname() and parts[2].isdigit():
+        return not _alive(int(parts[2]))
+    return age > (ABANDONED_AFTER if tmp.is_dir() else ABANDONED_FILE_AFTER)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

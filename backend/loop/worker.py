@@ -12,12 +12,15 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 
 import redis
-from rq import Queue, Worker
+from redis.client import Pipeline
+from rq import Queue, Worker, worker_registration
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
+from backend import defaults
 from backend.loop.scheduling import SERIALIZER
 from backend.loop.state import as_text
 from backend.loop.trusted_jobs import TrustedJob
@@ -92,14 +95,70 @@ def _release_dead_scheduler_locks(conn: redis.Redis, queue_names: list[str]) -> 
             log.warning("released the scheduler lock of queue %s held by a dead scheduler", name)
 
 
+class LsWorker(Worker):
+    """RQ's worker, registered again when Redis lost its registration (a Redis restarted empty).
+
+    RQ reconnects an idle worker by itself but registers it only once, at start: without this
+    it would keep working unseen by ``ls-active check``, ``/health`` and the next worker's
+    recovery of abandoned jobs.
+    """
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
+        super().heartbeat(timeout, pipeline)
+        if pipeline is not None or self.connection.sismember(worker_registration.REDIS_WORKER_KEYS, self.key):
+            return
+        with self.connection.pipeline() as again:
+            again.hset(self.key, mapping=self.serialize())
+            worker_registration.register(self, again)
+            again.expire(self.key, self.worker_ttl + 60)
+            again.execute()
+        log.warning("worker %s registered again: Redis had lost its registration", self.name)
+
+
 def run_worker(settings: Settings, burst: bool = False) -> bool:
-    """Work on the training and scoring queues until stopped (or until empty with ``burst``)."""
+    """Work on the training and scoring queues until stopped (or until empty with ``burst``).
+
+    Half-written artifacts of writers that died are removed first. RQ's worker quits on a
+    Redis error in the middle of a job (a Redis restarting, say); this one then waits for
+    Redis to answer and starts again, so a lost Redis never needs the worker restarted by hand.
+    """
     import backend.loop.jobs  # noqa: F401 - loaded once here, every forked job inherits it
     from backend.loop.redis_server import connect
+    from backend.loop.store import ArtifactStore
 
+    ArtifactStore(settings.model_dir).clean_all_temporaries()
     conn = connect(settings)
     names = list(settings.queues)
-    recover_abandoned(conn, names)
-    queues = [Queue(name, connection=conn, serializer=SERIALIZER, job_class=TrustedJob) for name in names]
-    worker = Worker(queues, connection=conn, job_monitoring_interval=5, serializer=SERIALIZER, job_class=TrustedJob)
-    return bool(worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level))
+    worked = False
+    while True:
+        recover_abandoned(conn, names)
+        queues = [Queue(name, connection=conn, serializer=SERIALIZER, job_class=TrustedJob) for name in names]
+        worker = LsWorker(queues, connection=conn, job_monitoring_interval=5, serializer=SERIALIZER,
+                          job_class=TrustedJob)
+        worked = worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level) or worked
+        if burst or _asked_to_stop(worker) or not _wait_for_redis(conn):
+            return bool(worked)
+        log.warning("the worker stopped on a Redis error; Redis answers again, so it starts again")
+
+
+def _asked_to_stop(worker: Worker) -> bool:
+    """Whether a signal (SIGTERM, Ctrl-C) stopped the worker, rather than an error.
+
+    RQ keeps this to itself: it notes when a stop was asked for, and whether one came in
+    the middle of a job.
+    """
+    return getattr(worker, "_shutdown_requested_date", None) is not None or bool(
+        getattr(worker, "_stop_requested", False))
+
+
+def _wait_for_redis(conn: redis.Redis, timeout: float = defaults.REDIS_RECONNECT_SECONDS) -> bool:
+    """Wait until Redis answers (True), or ``timeout`` seconds (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if conn.ping():
+                return True
+        except (redis.RedisError, OSError):
+            pass
+        time.sleep(1.0)
+    return False

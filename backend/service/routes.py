@@ -15,6 +15,7 @@ from backend.errors import BadRequest
 from backend.labelstudio.payloads import job_id, parse_event, parse_predict, parse_setup, project_id, require_object
 from backend.labelstudio.safe_json import loads
 from backend.loop.evaluation import METRICS_FILE
+from backend.loop.recovery import has_model, remember_config, restore
 from backend.loop.services import Services
 from backend.loop.state import ProjectConfig
 from backend.service import events
@@ -95,8 +96,9 @@ def setup() -> Any:
     schema = parse_label_config(req.schema)
     strategy = _strategy(svc, kind_of(schema), req.extra_params.get("strategy"))
     config = ProjectConfig(req.project, schema, req.hostname, req.access_token, strategy, time.time())
-    first = svc.state.save_config(config)
-    if first:
+    restore(svc, req.project)
+    first = remember_config(svc, config)
+    if first and not has_model(svc, req.project):  # a reconnect keeps the trained versions
         svc.scheduler.on_first_setup(req.project)
     version = svc.state.current_version(req.project) or defaults.COLD_START_VERSION
     return jsonify({"model_version": version})
@@ -117,6 +119,8 @@ def _project_schema(svc: Services, project: int | None, label_config: str | None
 def predict() -> Any:
     svc = services()
     req = parse_predict(body(), defaults.MAX_TASKS_PER_REQUEST)
+    if req.project is not None:
+        restore(svc, req.project)
     schema, strategy = _project_schema(svc, req.project, req.label_config)
     return jsonify(answer_predict(svc, req, schema, strategy))
 
@@ -124,7 +128,10 @@ def predict() -> Any:
 @api.post("/webhook")
 def webhook() -> Any:
     event = parse_event(body())
-    return jsonify(events.handle(services(), event))
+    svc = services()
+    if event.project is not None:
+        restore(svc, event.project)
+    return jsonify(events.handle(svc, event))
 
 
 @api.post("/train")

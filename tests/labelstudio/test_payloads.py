@@ -272,3 +272,22 @@ def test_event_body_must_be_an_object(data: Any) -> None:
 def test_event_with_a_bad_project_is_refused() -> None:
     with pytest.raises(BadRequest, match='"project"'):
         parse_event({"action": "ANNOTATION_CREATED", "project": {"title": "no id"}})
+
+
+@pytest.mark.parametrize("name, labels, before", [
+    ("ANNOTATION_CREATED", 1, 0), ("ANNOTATION_UPDATED", 1, 1), ("ANNOTATIONS_DELETED", 0, 1),
+    ("PROJECT_UPDATED", 0, 0),
+])
+def test_an_event_carries_label_studios_label_count(name: str, labels: int, before: int) -> None:
+    """What a lost label counter restarts from: Label Studio's count before the event."""
+    event = parse_event(PAYLOADS[f"POST /webhook {name}"]["body"])
+    assert (event.project_labels, event.labels_before) == (labels, before)
+
+
+@pytest.mark.parametrize("count", [None, True, -3, "12", 1.5])
+def test_a_missing_or_odd_label_count_is_ignored(count: Any) -> None:
+    body = copy.deepcopy(PAYLOADS["POST /webhook ANNOTATION_CREATED"]["body"])
+    body["project"]["total_annotations_number"] = count
+    event = parse_event(body)
+    assert event.project_labels is None and event.labels_before is None
+    assert event.labels_created == 1

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import joblib
@@ -85,18 +87,44 @@ def test_killed_writer_is_never_loaded_and_is_cleaned(tmp_path: Path, model: Tex
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     project = tmp_path / "project-7"
     leftovers = [p.name for p in project.iterdir()]
-    assert len(leftovers) == 1 and leftovers[0].startswith(".tmp-v1-")
+    assert len(leftovers) == 1 and leftovers[0].startswith(".tmp-v1@")
     assert (project / leftovers[0] / MODEL_FILE).is_file(), "the writer was killed after writing"
     store = ArtifactStore(tmp_path)
-    assert not store.exists(7, "v1")
+    assert not store.exists(7, "v1") and store.versions(7) == []
     with pytest.raises(ArtifactError, match="not in"):
         store.load(7, "v1")
     assert store.clean_temporaries(7) == 1
     assert list(project.iterdir()) == []
     store.write(7, "v1", model, {"version": "v1"})  # the version name is still free
-    assert store.exists(7, "v1")
+    assert store.exists(7, "v1") and store.versions(7) == ["v1"]
     assert store.clean_temporaries(7) == 0
     assert store.clean_temporaries(99) == 0
+
+
+def test_the_next_write_removes_what_a_killed_writer_left(tmp_path: Path, model: TextModel) -> None:
+    proc = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(tmp_path)], cwd=ROOT, capture_output=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    ArtifactStore(tmp_path).write(7, "v2", model, {"version": "v2"})
+    assert sorted(p.name for p in (tmp_path / "project-7").iterdir()) == ["v2"]
+
+
+def test_a_write_in_progress_elsewhere_is_left_alone(tmp_path: Path, model: TextModel) -> None:
+    """A live writer's folder stays; so does a foreign host's until it is hours old."""
+    project = tmp_path / "project-3"
+    live = project / f".tmp-v1@{socket.gethostname()}@{os.getpid()}@abcd1234"
+    foreign = project / ".tmp-v2@another-host@12@abcd1234"
+    report = project / "v0" / ".report.html.abcd1234.tmp"
+    for folder in (live, foreign, report.parent):
+        folder.mkdir(parents=True)
+    report.write_bytes(b"half")
+    store = ArtifactStore(tmp_path)
+    assert store.clean_all_temporaries() == 0
+    assert live.is_dir() and foreign.is_dir() and report.is_file()
+    hours_ago = time.time() - 4 * 3600
+    for entry in (foreign, report):
+        os.utime(entry, (hours_ago, hours_ago))
+    assert store.clean_all_temporaries() == 2
+    assert live.is_dir() and not foreign.exists() and not report.exists()
 
 
 def test_loads_are_cached_by_version(tmp_path: Path, model: TextModel) -> None:
