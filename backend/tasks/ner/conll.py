@@ -4,7 +4,8 @@ One token per line with its tag in the last column (tab- or space-separated; oth
 columns are ignored), a blank line between sentences, ``-DOCSTART-`` lines skipped. Tags
 may be BIO (IOB2), IOB1 or IO (``I-`` only): every sentence is repaired to IOB2, so an
 entity opens with ``B-``. The text of a sentence is its tokens joined by single spaces,
-so its entities' character offsets follow from that join.
+so its entities' character offsets follow from that join; a token of only whitespace
+(some files hold a few) is left out.
 """
 
 from __future__ import annotations
@@ -64,8 +65,10 @@ def read_conll(path: Path) -> list[Sentence]:
                 sentences.append(Sentence(tuple(words), tuple(repair(tags))))
             words, tags = [], []
             continue
-        if len(columns) < 2 or not columns[0]:
+        if len(columns) < 2:
             raise SimulationError(f"{path.name} line {number}: expected a token and a tag; got {line[:40]!r}")
+        if not columns[0]:  # a token of only spaces (they occur) cannot be part of a joined text
+            continue
         words.append(columns[0])
         tags.append(_tag(columns[-1], path, number))
     if not sentences:
