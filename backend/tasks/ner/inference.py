@@ -4,13 +4,13 @@ crfsuite's tagger answers one sentence and one (token, tag) marginal per call, w
 costs a Python call per cell: a rescore of 50,000 sentences would spend most of its
 time there. The model's weights are plain arrays (emission weights per attribute and
 tag, one tag-to-tag transition matrix, no start or end weights: crfsuite's first-order
-CRF has none), so the forward-backward recursions run here over every sentence of one
-length at once. The tests check the results against crfsuite's own tagger.
+CRF has none), so the forward-backward recursions run here over many sentences at once,
+longest first, each step on the sentences that still have a token. The tests check the
+results against crfsuite's own tagger.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,46 +43,61 @@ def _logsumexp(x: FloatArray, axis: int) -> FloatArray:
     return np.squeeze(top, axis=axis) + np.log(np.sum(np.exp(x - top), axis=axis))
 
 
-def _decode_block(em: FloatArray, trans: FloatArray) -> tuple[FloatArray, IntArray, FloatArray, FloatArray]:
-    """``em`` is (n sentences, length, tags): marginals, best path, P(best), P(second best)."""
-    n, length, k = em.shape
-    alpha = np.empty_like(em)
+def _decode_sorted(em: FloatArray, lengths: IntArray, trans: FloatArray
+                   ) -> tuple[FloatArray, IntArray, FloatArray, FloatArray]:
+    """Sentences padded into ``em`` (n, longest, tags), longest first: at step ``t`` only the
+    first ``active[t]`` rows still have a token, so every step works on a prefix and no
+    padded cell is ever computed. Returns marginals, best path, P(best), P(second best)."""
+    n, longest, k = em.shape
+    active = (lengths[None, :] > np.arange(longest)[:, None]).sum(axis=1)
+    alpha = np.zeros_like(em)
     beta = np.zeros_like(em)
-    amax = np.empty_like(em)
+    amax = np.zeros_like(em)
     bmax = np.zeros_like(em)
-    back = np.zeros((n, length, k), dtype=np.intp)
+    back = np.zeros((n, longest, k), dtype=np.intp)
     alpha[:, 0] = em[:, 0]
     amax[:, 0] = em[:, 0]
-    for t in range(1, length):
-        step = trans[None, :, :]
-        alpha[:, t] = _logsumexp(alpha[:, t - 1, :, None] + step, axis=1) + em[:, t]
-        cand = amax[:, t - 1, :, None] + step
-        back[:, t] = np.argmax(cand, axis=1)
-        amax[:, t] = np.max(cand, axis=1) + em[:, t]
-    for t in range(length - 2, -1, -1):
-        nxt = (em[:, t + 1] + beta[:, t + 1])[:, None, :] + trans[None, :, :]
-        beta[:, t] = _logsumexp(nxt, axis=2)
-        bmax[:, t] = np.max((em[:, t + 1] + bmax[:, t + 1])[:, None, :] + trans[None, :, :], axis=2)
-    log_z = _logsumexp(alpha[:, -1], axis=1)
+    step = trans[None, :, :]
+    for t in range(1, longest):
+        a = active[t]
+        alpha[:a, t] = _logsumexp(alpha[:a, t - 1, :, None] + step, axis=1) + em[:a, t]
+        cand = amax[:a, t - 1, :, None] + step
+        back[:a, t] = np.argmax(cand, axis=1)
+        amax[:a, t] = np.max(cand, axis=1) + em[:a, t]
+    for t in range(longest - 2, -1, -1):
+        a = active[t + 1]
+        nxt = (em[:a, t + 1] + beta[:a, t + 1])[:, None, :] + step
+        beta[:a, t] = _logsumexp(nxt, axis=2)
+        bmax[:a, t] = np.max((em[:a, t + 1] + bmax[:a, t + 1])[:, None, :] + step, axis=2)
+    rows = np.arange(n)
+    last = lengths - 1
+    log_z = _logsumexp(alpha[rows, last], axis=1)
     marginals = np.exp(alpha + beta - log_z[:, None, None])
-    best = np.empty((n, length), dtype=np.intp)
-    best[:, -1] = np.argmax(amax[:, -1], axis=1)
-    for t in range(length - 1, 0, -1):
-        best[:, t - 1] = back[np.arange(n), t, best[:, t]]
-    best_score = np.max(amax[:, -1], axis=1)
+    best = np.zeros((n, longest), dtype=np.intp)
+    best[rows, last] = np.argmax(amax[rows, last], axis=1)
+    for t in range(longest - 1, 0, -1):
+        a = active[t]
+        best[:a, t - 1] = back[rows[:a], t, best[:a, t]]
+    best_score = np.max(amax[rows, last], axis=1)
     # The second-best sequence differs from the best at some token, where it takes another tag;
     # the best sequence through that (token, tag) is then exactly as good: max-marginals find it.
     max_marginal = amax + bmax
     np.put_along_axis(max_marginal, best[:, :, None], -np.inf, axis=2)
+    max_marginal[np.arange(longest)[None, :] >= lengths[:, None]] = -np.inf
     second_score = np.max(max_marginal.reshape(n, -1), axis=1)
     return marginals, best, np.exp(best_score - log_z), np.exp(second_score - log_z)
+
+
+#: Padded cells (sentences x longest of them) decoded at once; bounds memory on long texts.
+CHUNK_CELLS = 200_000
 
 
 def decode(emissions: FloatArray, lengths: Sequence[int] | IntArray, transitions: FloatArray) -> Decoded:
     """Inference for sentences whose token emission scores are stacked in ``emissions``.
 
     ``emissions`` is (total tokens, tags): each token's summed attribute weights per tag.
-    Sentences of zero tokens get no rows and probability 1 for their (empty) best sequence.
+    Sentences are decoded longest first in chunks of similar length (so padding stays small);
+    a sentence of zero tokens gets no rows and probability 1 for its (empty) best sequence.
     """
     lengths = np.asarray(lengths, dtype=np.intp)
     k = transitions.shape[0]
@@ -91,15 +106,20 @@ def decode(emissions: FloatArray, lengths: Sequence[int] | IntArray, transitions
     best_tags = np.zeros(int(lengths.sum()), dtype=np.intp)
     best_proba = np.ones(len(lengths))
     second_proba = np.zeros(len(lengths))
-    by_length: dict[int, list[int]] = defaultdict(list)
-    for row, length in enumerate(lengths.tolist()):
-        if length:
-            by_length[length].append(row)
-    for length, rows in by_length.items():
-        index = starts[rows][:, None] + np.arange(length)[None, :]
-        marg, best, p1, p2 = _decode_block(emissions[index], transitions)
-        marginals[index] = marg
-        best_tags[index] = best
+    order = [int(i) for i in np.argsort(-lengths, kind="stable") if lengths[i] > 0]
+    at = 0
+    while at < len(order):
+        longest = int(lengths[order[at]])
+        rows = np.asarray(order[at:at + max(1, CHUNK_CELLS // longest)], dtype=np.intp)
+        at += len(rows)
+        chunk_lengths = lengths[rows]
+        positions = np.arange(longest)[None, :]
+        inside = positions < chunk_lengths[:, None]
+        index = np.where(inside, starts[rows][:, None] + positions, 0)
+        em = np.where(inside[:, :, None], emissions[index], 0.0)
+        marg, best, p1, p2 = _decode_sorted(em, chunk_lengths, transitions)
+        marginals[index[inside]] = marg[inside]
+        best_tags[index[inside]] = best[inside]
         best_proba[rows] = p1
         second_proba[rows] = p2
     return Decoded(lengths, marginals, best_tags, np.clip(best_proba, 0.0, 1.0), np.clip(second_proba, 0.0, 1.0))
