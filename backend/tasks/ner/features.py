@@ -9,13 +9,12 @@ string, so the model's weights are one row per string (see :mod:`.model`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import groupby
 
-_SHAPE_RUNS = re.compile(r"(.)\1+")
 
-
+@lru_cache(maxsize=200_000)
 def shape(word: str) -> str:
     """``Xxxx`` style shape with runs squeezed: ``McDonald`` -> ``XxXx``, ``2016`` -> ``d``."""
     out = []
@@ -28,7 +27,7 @@ def shape(word: str) -> str:
             out.append("d")
         else:
             out.append(ch)
-    return _SHAPE_RUNS.sub(r"\1", "".join(out))
+    return "".join(ch for ch, _ in groupby(out))
 
 
 def _kind(word: str) -> str:
@@ -66,27 +65,41 @@ def _near(word: str, offset: int) -> tuple[str, ...]:
             f"{offset}:s3={low[-3:]}")
 
 
+#: Attributes that depend on a token's position only (weights summed once per model).
+BIAS, FIRST, LAST, TITLE_INSIDE = "bias", "first", "last", "title_inside"
+
+
+def word_slots(word: str) -> tuple[tuple[str, ...], ...]:
+    """What a word contributes to a token's attributes, by where it stands: as the token
+    itself, as the previous token, the next one, two before and two after.
+
+    A token's attributes are exactly the union of these slots of itself and its neighbours
+    plus the position marks, so a model can sum its weights per word once and add them up
+    (:meth:`backend.tasks.ner.model.SpanModel.emissions_of`).
+    """
+    low = word.lower()
+    return _own(word), _near(word, -1), _near(word, 1), (f"-2:w={low}",), (f"2:w={low}",)
+
+
+def title_inside(word: str) -> bool:
+    return word[:1].isupper()
+
+
 def token_attributes(words: Sequence[str]) -> list[list[str]]:
     """One attribute list per word of a sentence (crfsuite's item format)."""
-    own = [_own(w) for w in words]
+    slots = [word_slots(w) for w in words]
     out = []
     n = len(words)
     for i in range(n):
-        attrs = ["bias", *own[i]]
-        if i > 0:
-            attrs.extend(_near(words[i - 1], -1))
-        else:
-            attrs.append("first")
+        attrs = [BIAS, *slots[i][0]]
+        attrs.extend(slots[i - 1][1] if i > 0 else (FIRST,))
         if i > 1:
-            attrs.append(f"-2:w={words[i - 2].lower()}")
-        if i < n - 1:
-            attrs.extend(_near(words[i + 1], 1))
-        else:
-            attrs.append("last")
+            attrs.extend(slots[i - 2][3])
+        attrs.extend(slots[i + 1][2] if i < n - 1 else (LAST,))
         if i < n - 2:
-            attrs.append(f"2:w={words[i + 2].lower()}")
-        if i > 0 and words[i][:1].isupper():
-            attrs.append("title_inside")
+            attrs.extend(slots[i + 2][4])
+        if i > 0 and title_inside(words[i]):
+            attrs.append(TITLE_INSIDE)
         out.append(attrs)
     return out
 

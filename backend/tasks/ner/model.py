@@ -20,7 +20,7 @@ import scipy.sparse as sp
 import sklearn_crfsuite
 
 from backend.errors import NotEnoughLabels
-from backend.tasks.ner.features import token_attributes
+from backend.tasks.ner.features import BIAS, FIRST, LAST, TITLE_INSIDE, title_inside, token_attributes, word_slots
 from backend.tasks.ner.inference import Decoded, decode
 
 #: crfsuite's L1 and L2 penalties and iteration cap (its tutorial's values; fast to fit).
@@ -52,6 +52,9 @@ class SpanModel:
 
     def emissions(self, attributes: Sequence[Sequence[str]]) -> npt.NDArray[np.float64]:
         """Summed weights per tag for tokens given as attribute lists (unknown attributes ignored)."""
+        return self._summed(attributes) + self.tag_bias[None, :]
+
+    def _summed(self, attributes: Sequence[Sequence[str]]) -> npt.NDArray[np.float64]:
         vocab = self.vocabulary
         indptr: list[int] = [0]
         indices: list[int] = []
@@ -59,7 +62,35 @@ class SpanModel:
             indices.extend(j for a in attrs if (j := vocab.get(a)) is not None)
             indptr.append(len(indices))
         x = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(attributes), len(vocab)))
-        return np.asarray(x @ self.weights) + self.tag_bias[None, :]
+        return np.asarray(x @ self.weights)
+
+    def _row(self, attribute: str) -> npt.NDArray[np.float64]:
+        j = self.vocabulary.get(attribute)
+        return self.weights[j] if j is not None else np.zeros(len(self.tags))
+
+    def emissions_of(self, sentences: Sequence[Sequence[str]]) -> npt.NDArray[np.float64]:
+        """The same scores as :meth:`emissions` over :func:`token_attributes`, per word instead
+        of per token: each distinct word's slots are summed once, then gathered by position."""
+        flat = [w for s in sentences for w in s]
+        if not flat:
+            return np.zeros((0, len(self.tags)))
+        unique: dict[str, int] = {}
+        ids = np.fromiter((unique.setdefault(w, len(unique)) for w in flat), dtype=np.intp, count=len(flat))
+        slots = [word_slots(w) for w in unique]
+        own, prev, nxt, prev2, next2 = (self._summed([s[k] for s in slots]) for k in range(5))
+        lengths = np.asarray([len(s) for s in sentences], dtype=np.intp)
+        pos = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        size = np.repeat(lengths, lengths)
+        out = own[ids] + self._row(BIAS) + self.tag_bias
+        at = np.arange(len(flat))
+        for shift, table, edge in ((-1, prev, FIRST), (-2, prev2, None), (1, nxt, LAST), (2, next2, None)):
+            ok = (pos + shift >= 0) & (pos + shift < size)
+            out[ok] += table[ids[at[ok] + shift]]
+            if edge is not None:
+                out[~ok] += self._row(edge)
+        titled = np.fromiter((title_inside(w) for w in unique), dtype=bool, count=len(unique))
+        out[(pos > 0) & titled[ids]] += self._row(TITLE_INSIDE)
+        return out
 
     def weights_in(self, vocabulary: dict[str, int]) -> npt.NDArray[np.float64]:
         """The weight rows re-indexed by another vocabulary (attributes it lacks score 0)."""
@@ -72,8 +103,8 @@ class SpanModel:
 
     def decode_words(self, sentences: Sequence[Sequence[str]]) -> Decoded:
         """Marginals, best tags and sequence probabilities for tokenized sentences."""
-        flat = [a for words in sentences for a in token_attributes(words)]
-        return self.decode_attributes(flat, [len(s) for s in sentences])
+        lengths = np.asarray([len(s) for s in sentences], dtype=np.intp)
+        return decode(self.emissions_of(sentences), lengths, self.transitions)
 
     def decode_attributes(self, flat: Sequence[Sequence[str]], lengths: Sequence[int] | npt.NDArray[np.intp]
                           ) -> Decoded:

@@ -31,14 +31,21 @@ from strategies.sequence import SequencePool, SequenceStrategy, get_sequence_str
 
 @dataclass
 class Sentences:
-    """A batch of tasks' texts, their tokens, and hashed counts of the texts (for clustering)."""
+    """A batch of tasks' texts and their tokens; hashed counts of the texts (for clustering
+    and the cold start) are computed when first asked for."""
 
     texts: list[str]
     tokens: list[list[Token]]
-    counts: sp.csr_matrix
+    _counts: sp.csr_matrix | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    @property
+    def counts(self) -> sp.csr_matrix:
+        if self._counts is None:
+            self._counts = featurize(self.texts)
+        return self._counts
 
     @property
     def words(self) -> list[list[str]]:
@@ -55,7 +62,7 @@ class Tagged:
 
 def sentences_of(texts: Sequence[str], tokens: Sequence[list[Token]] | None = None) -> Sentences:
     toks = list(tokens) if tokens is not None else [tokenize(t) for t in texts]
-    return Sentences(list(texts), toks, featurize(list(texts)))
+    return Sentences(list(texts), toks)
 
 
 def task_sentences(tasks: Sequence[Mapping[str, Any]], schema: SpanSchema, max_chars: int) -> Sentences:
@@ -87,15 +94,17 @@ def pool_of(sentences: Sentences, model: SpanModel | None, strategy: SequenceStr
     """What a sequence strategy sees, and the model's decoding of the sentences."""
     words = sentences.words
     lengths = np.asarray([len(w) for w in words], dtype=np.intp)
-    features = weight(sentences.counts, fit_idf(sentences.counts))
     prior = np.asarray([entity_prior(w) for w in words])
+    if model is not None and strategy.per_task:  # scores of one sentence alone: no sentence vectors
+        features: Any = sp.csr_matrix((len(sentences), 1))
+    else:
+        features = weight(sentences.counts, fit_idf(sentences.counts))
     if model is None:
         return SequencePool(features=features, lengths=lengths, entity_prior=prior), None
-    flat = [a for w in words for a in token_attributes(w)]
-    decoded = decoded or model.decode_attributes(flat, lengths)
+    decoded = decoded or model.decode_words(words)
     members: tuple[Any, ...] = ()
     if strategy.members and model.n_train >= 2:
-        members = tuple(m.decode_attributes(flat, lengths).marginals for m in committee(model, strategy.members, seed))
+        members = tuple(m.decode_words(words).marginals for m in committee(model, strategy.members, seed))
     elif strategy.members:  # one labeled sentence: no committee to speak of; members agree
         members = (decoded.marginals, decoded.marginals)
     pool = SequencePool(features=features, lengths=lengths, marginals=decoded.marginals,

@@ -83,3 +83,9 @@ def test_weights_in_another_vocabulary_give_the_same_emissions(crf: SpanModel, b
     for i, token in enumerate(attrs):
         rows[i, [vocabulary[a] for a in token]] = 1.0
     assert np.allclose(rows @ crf.weights_in(vocabulary) + crf.tag_bias, crf.emissions(attrs))
+
+
+def test_scores_summed_per_word_equal_scores_summed_per_token(crf: SpanModel, btc: list[Sentence]) -> None:
+    sentences = [list(s.words) for s in btc[5000:5300]] + [[], ["X"], ["a", "B"], ["Rome"] * 5]
+    per_token = crf.emissions([a for s in sentences for a in token_attributes(s)])
+    assert np.allclose(crf.emissions_of(sentences), per_token, atol=1e-12)
