@@ -50,7 +50,7 @@ def rescore(model: Any, pool: list[dict[str, Any]]) -> int:
     return len(KIND.predictions(schema, scored, "v"))
 
 
-def predict_latency(model: Any, texts: list[str], n: int = 60) -> list[float]:
+def predict_latency(model: Any, texts: list[str], n: int = 60) -> tuple[list[float], list[float]]:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         with redis_server(tmp) as (url, _):
@@ -79,7 +79,7 @@ def predict_latency(model: Any, texts: list[str], n: int = 60) -> list[float]:
                                    bare_floor(session, base), n, 10, 100)
             finally:
                 forget(url)
-            return result.samples
+            return result.samples, result.floor
 
 
 def main() -> int:
@@ -93,9 +93,11 @@ def main() -> int:
         pool = tasks(n, texts)
         seconds = best_time(lambda pool=pool: rescore(model, pool))
         print(f"| {n:,} | {seconds:.1f} | {n / seconds:,.0f} |", flush=True)
-    samples = predict_latency(model, texts)
+    samples, floor = predict_latency(model, texts)
     print(f"POST /predict, 100 tweets, {len(samples)} requests: p50 {np.percentile(samples, 50):.1f} ms, "
-          f"p90 {np.percentile(samples, 90):.1f} ms, p99 {np.percentile(samples, 99):.1f} ms")
+          f"p90 {np.percentile(samples, 90):.1f} ms, p99 {np.percentile(samples, 99):.1f} ms; an unrouted "
+          f"request (the HTTP floor) interleaved with them: p50 {np.percentile(floor, 50):.1f} ms; "
+          f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

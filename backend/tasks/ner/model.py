@@ -25,6 +25,8 @@ from backend.tasks.ner.inference import Decoded, decode
 
 #: crfsuite's L1 and L2 penalties and iteration cap (its tutorial's values; fast to fit).
 C1, C2, MAX_ITERATIONS = 0.1, 0.1, 100
+#: Words whose slot sums a model keeps in memory at most.
+WORD_MEMO = 200_000
 #: Emission score of a tag the training labels never used: it cannot be predicted.
 _NEVER = -1e4
 
@@ -49,6 +51,13 @@ class SpanModel:
     train_words: list[list[str]] = field(default_factory=list)
     train_tags: list[list[str]] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Each word's five slot sums (see :meth:`emissions_of`), kept while the process holds the
+    #: version: a web worker answering ``/predict`` meets the same words again and again.
+    _word_sums: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The memo is a cache of this process: an artifact never carries it."""
+        return {**self.__dict__, "_word_sums": {}}
 
     def emissions(self, attributes: Sequence[Sequence[str]]) -> npt.NDArray[np.float64]:
         """Summed weights per tag for tokens given as attribute lists (unknown attributes ignored)."""
@@ -68,6 +77,19 @@ class SpanModel:
         j = self.vocabulary.get(attribute)
         return self.weights[j] if j is not None else np.zeros(len(self.tags))
 
+    def _slot_sums(self, words: list[str]) -> list[npt.NDArray[np.float64]]:
+        """Per slot, a (words, tags) array of each word's summed weights, memoised per word."""
+        memo = self._word_sums
+        missing = [w for w in words if w not in memo]
+        if missing:
+            if len(memo) + len(missing) > WORD_MEMO:
+                memo.clear()
+            slots = [word_slots(w) for w in missing]
+            sums = np.stack([self._summed([s[k] for s in slots]) for k in range(5)], axis=1)
+            memo.update(zip(missing, sums, strict=True))
+        table = np.stack([memo[w] for w in words])
+        return [table[:, k] for k in range(5)]
+
     def emissions_of(self, sentences: Sequence[Sequence[str]]) -> npt.NDArray[np.float64]:
         """The same scores as :meth:`emissions` over :func:`token_attributes`, per word instead
         of per token: each distinct word's slots are summed once, then gathered by position."""
@@ -76,8 +98,7 @@ class SpanModel:
             return np.zeros((0, len(self.tags)))
         unique: dict[str, int] = {}
         ids = np.fromiter((unique.setdefault(w, len(unique)) for w in flat), dtype=np.intp, count=len(flat))
-        slots = [word_slots(w) for w in unique]
-        own, prev, nxt, prev2, next2 = (self._summed([s[k] for s in slots]) for k in range(5))
+        own, prev, nxt, prev2, next2 = self._slot_sums(list(unique))
         lengths = np.asarray([len(s) for s in sentences], dtype=np.intp)
         pos = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         size = np.repeat(lengths, lengths)

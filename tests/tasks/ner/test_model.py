@@ -89,3 +89,14 @@ def test_scores_summed_per_word_equal_scores_summed_per_token(crf: SpanModel, bt
     sentences = [list(s.words) for s in btc[5000:5300]] + [[], ["X"], ["a", "B"], ["Rome"] * 5]
     per_token = crf.emissions([a for s in sentences for a in token_attributes(s)])
     assert np.allclose(crf.emissions_of(sentences), per_token, atol=1e-12)
+
+
+def test_the_word_memo_gives_the_same_scores_and_is_not_stored(crf: SpanModel, btc: list[Sentence]) -> None:
+    import pickle
+
+    sentences = [list(s.words) for s in btc[6000:6100]]
+    first = crf.emissions_of(sentences)
+    assert crf._word_sums, "the words were memoised"
+    assert np.array_equal(crf.emissions_of(sentences), first)
+    copy = pickle.loads(pickle.dumps(crf))
+    assert copy._word_sums == {} and np.allclose(copy.emissions_of(sentences), first)
