@@ -69,13 +69,17 @@ def main() -> int:
     data = sample(args.sentences)
     start = time.perf_counter()
     OUT.mkdir(parents=True, exist_ok=True)
-    runs = OUT / f"ner_{args.phase}_runs.json"
-    stored = json.loads(runs.read_text()) if runs.exists() else {"curves": {}, "full": None}
+    stored: dict = {"curves": {}, "full": None}
+    for path in sorted(OUT.glob(f"ner_{args.phase}_runs*.json")):  # parts run earlier, by other processes
+        part = json.loads(path.read_text())
+        stored["curves"].update(part["curves"])
+        stored["full"] = part["full"]
     if todo:
         curves, full = run_all(data, todo, seeds, 10, args.budget, args.jobs)
-        stored["curves"].update({n: [asdict(c) for c in cs] for n, cs in curves.items()})
+        part = {"curves": {n: [asdict(c) for c in cs] for n, cs in curves.items()}, "full": full}
+        (OUT / f"ner_{args.phase}_runs_{'-'.join(todo)}.json").write_text(json.dumps(part) + "\n")
+        stored["curves"].update(part["curves"])
         stored["full"] = full
-        runs.write_text(json.dumps(stored) + "\n")
     ready = {n: [Curve(**c) for c in stored["curves"][n]] for n in names if n in stored["curves"]}
     if "random" not in ready:
         print(f"ran {todo}; random is still to run")
