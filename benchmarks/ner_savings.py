@@ -4,12 +4,15 @@ The service's own CRF and strategies run in the simulation engine (labels as ora
 batch 10, retrained every batch, entity micro-F1 on held-out sentences of each seed's
 split). Two phases keep the choice honest:
 
-    python -m benchmarks.ner_savings choose    # candidate defaults on seeds 100, 101
-    python -m benchmarks.ner_savings confirm   # default, least_confident, random on seeds 0-4
+    python -m benchmarks.ner_savings choose --sentences 2000 --budget 400   # seeds 100, 101
+    python -m benchmarks.ner_savings confirm --sentences 1500 --budget 500  # seeds 0-4
 
-A fixed random sample of the corpus (``--sentences``, 2,000 by default: a pool of 1,600
-and 400 test sentences per seed) keeps a run within minutes on two cores; every strategy
-and seed sees the same sample. Results go to ``benchmarks/out/ner_<phase>.json``.
+(the runs in BENCHMARKS.md). ``choose`` runs the candidate defaults, ``confirm`` the
+default against plain least-confident sequence and random. A fixed random sample of the
+corpus (``--sentences``) keeps a phase within half an hour on a busy two-core machine;
+every strategy and seed sees the same sample, and each seed holds out 20% of it for
+testing. ``--only`` runs some of a phase's strategies (in parallel processes, say); the
+table is printed once random has run. Results go to ``benchmarks/out/ner_<phase>.json``.
 """
 
 from __future__ import annotations
