@@ -7,6 +7,10 @@ retrained and measured on the test rows. The output folder gets ``results.json``
 ``learning_curves.png``; the terminal gets a table of labels saved against random.
 
     ls-active simulate --data trec6.csv --strategies default,entropy --seeds 3
+    ls-active simulate --data btc.conll --strategies default,least_confident --seeds 3
+
+For a CoNLL file (named entities) the figures are entity F1 (micro, and macro over types)
+and the cost is counted in tokens as well as in sentences.
 """
 
 from __future__ import annotations
@@ -46,10 +50,11 @@ def resolve_strategies(spec: str, kind: TaskKind | None = None) -> list[str]:
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``simulate`` subcommand; its handler is ``args.func(args) -> exit code``."""
     p: argparse.ArgumentParser = subparsers.add_parser(
-        "simulate", help="compare query strategies offline on a labeled CSV or JSON file",
+        "simulate", help="compare query strategies offline on a labeled CSV, JSON or CoNLL file",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--data", required=True, type=Path, help="labeled CSV (header row) or JSON list")
+    p.add_argument("--data", required=True, type=Path,
+                   help="labeled CSV (header row) or JSON list; or a CoNLL file of tagged tokens (.conll)")
     kind = p.add_mutually_exclusive_group()
     kind.add_argument("--text-column", help="column holding the text (default: text)")
     kind.add_argument("--feature-columns",

@@ -81,7 +81,9 @@ def strategy_chooser(name: str, data: LabeledData | None = None) -> Chooser:
 
     def choose(learner: Learner, remaining: IntArray, labeled: IntArray, k: int,
                rng: np.random.Generator) -> IntArray:
-        scores = strategy.rank(learner.pool(remaining, labeled), k, rng)
+        pool_for = getattr(learner, "pool_for", None)  # a kind whose pool depends on the strategy
+        pool = pool_for(strategy, remaining, labeled) if pool_for else learner.pool(remaining, labeled)
+        scores = strategy.rank(pool, k, rng)
         return remaining[lowest(scores, k, rng)]
 
     return choose
@@ -107,6 +109,9 @@ def run_curve(learner: Learner, choose: Chooser, batch_size: int, budget: int, s
         labeled = np.concatenate([labeled, picks]).astype(np.intp)
         learner.fit(labeled)
         accuracy, f1 = learner.scores()
+        cost = getattr(learner, "cost", None)  # what the labels cost besides their count (tokens)
+        if cost is not None:
+            curve.cost.append(int(cost(labeled)))
         curve.labels.append(len(labeled))
         curve.accuracy.append(accuracy)
         curve.f1_macro.append(f1)

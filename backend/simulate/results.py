@@ -29,6 +29,8 @@ class Curve:
     accuracy: list[float] = field(default_factory=list)
     f1_macro: list[float] = field(default_factory=list)
     query_seconds: float = 0.0
+    #: What the labels cost at each point besides their count (tokens, for named entities).
+    cost: list[int] = field(default_factory=list)
 
 
 def labels_to(labels: Sequence[int], accuracy: Sequence[float], target: float) -> int | None:
@@ -62,6 +64,12 @@ def summarize(runs: Sequence[Curve], full_pool_accuracy: float) -> dict[str, Any
     }
     for pct in TARGETS:
         out[f"labels_to_{pct}"] = labels_to(labels, mean.tolist(), full_pool_accuracy * pct / 100)
+    if all(len(c.cost) >= length for c in runs):
+        cost = np.array([c.cost[:length] for c in runs], dtype=np.float64).mean(axis=0)
+        out["cost_mean"] = [round(float(v), 1) for v in cost]
+        for pct in TARGETS:
+            n = out[f"labels_to_{pct}"]
+            out[f"cost_to_{pct}"] = None if n is None else round(float(cost[labels.index(n)]), 1)
     out["aulc"] = round(aulc(labels, mean.tolist()), 6)
     out["query_seconds_mean"] = round(float(np.mean([c.query_seconds for c in runs])), 3)
     return out

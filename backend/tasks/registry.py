@@ -11,10 +11,11 @@ from label_studio_sdk.label_interface import LabelInterface
 
 from backend.errors import SimulationError, UnsupportedLabelConfig
 from backend.tasks.base import Schema, TaskKind
+from backend.tasks.ner.kind import NAMED_ENTITIES
 from backend.tasks.text_classification.kind import TEXT_CLASSIFICATION
 
 #: Every kind, by the one control tag of its label configs (a literal registry, no decorators).
-KINDS: dict[str, TaskKind] = {kind.control: kind for kind in (TEXT_CLASSIFICATION,)}
+KINDS: dict[str, TaskKind] = {kind.control: kind for kind in (TEXT_CLASSIFICATION, NAMED_ENTITIES)}
 _BY_NAME: dict[str, TaskKind] = {kind.name: kind for kind in KINDS.values()}
 #: Modules that held model classes in release 0.1, and where those classes live now: stored
 #: artifacts name their classes by module path.
@@ -32,9 +33,12 @@ def interface_of(config: Any) -> LabelInterface:
 
 
 def _found(tags: Counter[str]) -> str:
-    known = [f"{tags.get(tag, 0)} <{tag}>" for tag in KINDS]
+    """``1 <Choices> and <TextArea> controls``: counts of the tags a kind serves, then the rest."""
+    known = [f"{tags[tag]} <{tag}>" for tag in KINDS if tags.get(tag)]
     others = [f"<{tag}>" for tag in sorted(set(tags) - set(KINDS))]
     parts = known + others
+    if not parts:
+        return "no controls"
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return f"{listed} controls"
 
@@ -46,11 +50,15 @@ def parse_label_config(config: Any) -> Schema:
     """
     interface = interface_of(config)
     tags = Counter(str(control.tag) for control in interface.controls)
+    supported = "; or ".join(kind.supports for kind in KINDS.values())
+    if len([tag for tag in tags if tag in KINDS]) > 1:
+        raise UnsupportedLabelConfig(
+            f"unsupported labeling config: found {_found(tags)}; ls-active learns one control per project, so "
+            f"label these in two projects; it supports {supported}")
     if len(tags) == 1 and sum(tags.values()) == 1:
         (tag,) = tags
         if tag in KINDS:
             return KINDS[tag].parse_config(interface, config)
-    supported = "; or ".join(kind.supports for kind in KINDS.values())
     raise UnsupportedLabelConfig(f"unsupported labeling config: found {_found(tags)}; ls-active supports {supported}")
 
 
@@ -73,4 +81,4 @@ def kind_for_file(path: Path) -> TaskKind:
         if kind.reads(path):
             return kind
     raise SimulationError(f"{path.name}: no task kind reads {path.suffix or 'this'} files; pass a CSV or JSON "
-                          "file of texts and labels")
+                          "file of texts and labels, or a .conll file of tagged tokens")

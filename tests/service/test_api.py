@@ -97,7 +97,10 @@ def test_setup_answers_current_version_once_a_model_exists(backend: Backend, red
 @pytest.mark.parametrize("schema, found", [
     ('<View><Image name="i" value="$img"/><Choices name="c" toName="i"><Choice value="a"/>'
      '<Choice value="b"/></Choices></View>', "<Image>"),
-    ('<View><Text name="t" value="$t"/><Labels name="l" toName="t"><Label value="a"/></Labels></View>', "<Labels>"),
+    ('<View><Text name="t" value="$t"/><Labels name="l" toName="t"><Label value="a"/></Labels>'
+     '<Choices name="c" toName="t"><Choice value="x"/><Choice value="y"/></Choices></View>', "1 <Labels>"),
+    ('<View><HyperText name="t" value="$t"/><Labels name="l" toName="t"><Label value="a"/></Labels></View>',
+     "<HyperText>"),
     ('<View><Text name="t" value="$t"/><Choices name="a" toName="t"><Choice value="x"/><Choice value="y"/>'
      '</Choices><Choices name="b" toName="t"><Choice value="x"/><Choice value="y"/></Choices></View>',
      "2 <Choices>"),
@@ -111,7 +114,7 @@ def test_setup_rejects_unsupported_configs_naming_what_was_found(
     error = answer.json()["error"]
     assert found in error
     if "XML" not in found:
-        assert "<Choices>" in error and "<Text>" in error  # what is supported
+        assert "supports" in error and "<Text>" in error  # what is supported
     assert ProjectState(redis_conn).config(3) is None
 
 

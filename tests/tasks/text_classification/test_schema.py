@@ -105,12 +105,13 @@ def test_malformed_xml_names_the_parser_problem() -> None:
 
 def test_no_control_at_all() -> None:
     message = refusal(config(TEXT))
-    assert "found 0 <Choices> controls" in message
+    assert "found no controls" in message
 
 
-def test_labels_control_is_named() -> None:
-    message = refusal(config(TEXT + '<Labels name="ner" toName="text"><Label value="PER"/></Labels>'))
-    assert "0 <Choices>" in message and "<Labels>" in message
+def test_labels_beside_choices_is_refused_naming_both() -> None:
+    spans = '<Labels name="ner" toName="text"><Label value="PER"/></Labels>'
+    message = refusal(config(TEXT + choices("a", "b") + spans))
+    assert "1 <Choices>" in message and "1 <Labels>" in message and "two projects" in message
 
 
 def test_two_choices_controls_are_counted() -> None:
