@@ -102,9 +102,8 @@ class Rig:
     def restart_redis_empty(self) -> None:
         self.server.stop()
         shutil.rmtree(self.server.data_dir)
-        self.server.start()
+        self.server.start()  # empty: its files are gone (the backend's processes write again at once)
         self.restarted_at = time.monotonic()
-        assert self.conn.dbsize() == 0
 
     def serving(self) -> str:
         return str(self.ls.project(self.project.id)["model_version"])
