@@ -149,6 +149,9 @@ def test_an_annotator_gets_no_5xx_through_twenty_milestones(
     assert not slow, (limit, slow)
     current = state.current_version(project)
     wait_until(lambda: ls.project(project)["model_version"] == current, 120, "the last version to be served")
-    # the campaign pushed, switched versions and cleaned up meanwhile
-    deleted = sum(int(n) for n in re.findall(r"cleanup deleted (\d+) predictions", worker_log.read_text()))
-    assert deleted > 0
+    # the campaign pushed and switched versions; the cleanup deletes superseded ones (on a loaded
+    # machine retrains and pushes may leave it no gap until labeling pauses)
+    def deleted() -> int | None:
+        return sum(int(n) for n in re.findall(r"cleanup deleted (\d+) predictions", worker_log.read_text())) or None
+
+    wait_until(deleted, 180, "the cleanup to delete superseded predictions", interval=2.0)
