@@ -1,8 +1,8 @@
 """Every Redis key ls-active writes, named in one place (all under ``lsa:``).
 
 Per project: its config from ``/setup``, the current version, published version records,
-label-event counters, job status, the pushed scores of a version, the retrain slot, and
-two flags. Besides these only RQ's own keys (``rq:...``) exist.
+label-event counters, job status, the pushed scores of a version, the retrain slot, the
+audit sample's draws, and two flags. Besides these only RQ's own keys (``rq:...``) exist.
 """
 
 from __future__ import annotations
@@ -52,6 +52,16 @@ def cleanup_pending(project: int) -> str:
 def configured(project: int) -> str:
     """Set once the project's sampling and queue tab were configured in Label Studio."""
     return _project(project, "configured")
+
+
+def audit_tasks(project: int) -> str:
+    """Per task drawn into the audit sample: the version and draw number that drew it."""
+    return _project(project, "audit", "tasks")
+
+
+def audit_draws(project: int) -> str:
+    """Per version (the cold start too): its audit draw's number and task ids."""
+    return _project(project, "audit", "draws")
 
 
 def pushed(project: int) -> str:

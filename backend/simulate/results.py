@@ -29,6 +29,9 @@ class Curve:
     accuracy: list[float] = field(default_factory=list)
     f1_macro: list[float] = field(default_factory=list)
     query_seconds: float = 0.0
+    #: With an audit sample: per round the true accuracy and, on evaluated rounds, the audit
+    #: estimate, gain, stop verdict and labels saved (see :mod:`backend.simulate.audit_run`).
+    rounds: list[dict[str, Any]] = field(default_factory=list)
 
 
 def labels_to(labels: Sequence[int], accuracy: Sequence[float], target: float) -> int | None:
@@ -64,6 +67,8 @@ def summarize(runs: Sequence[Curve], full_pool_accuracy: float) -> dict[str, Any
         out[f"labels_to_{pct}"] = labels_to(labels, mean.tolist(), full_pool_accuracy * pct / 100)
     out["aulc"] = round(aulc(labels, mean.tolist()), 6)
     out["query_seconds_mean"] = round(float(np.mean([c.query_seconds for c in runs])), 3)
+    if any(c.rounds for c in runs):
+        out["audit_rounds"] = [c.rounds for c in runs]
     return out
 
 
