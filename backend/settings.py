@@ -54,6 +54,19 @@ def _schedule(env: Mapping[str, str], name: str, default: str, increasing: bool 
     return steps
 
 
+def _share(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a number; give a share like 0.1") from None
+    if not 0.0 <= value <= 0.5:
+        raise ConfigurationError(f"{name} must be between 0 (off) and 0.5; got {raw}")
+    return value
+
+
 def _memory(env: Mapping[str, str], name: str, default: str) -> str:
     raw = env.get(name, "").strip().lower() or default
     if not re.fullmatch(r"[1-9]\d{0,5}(kb|mb|gb)", raw):
@@ -91,6 +104,9 @@ class Settings:
     basic_auth_pass: str = field(default="", repr=False)
     #: Query strategy used unless a project's ``/setup`` extra_params name another.
     strategy: str = "default"
+    #: Share of the queue drawn at random as the audit sample (0 turns it off), unless a
+    #: project's ``/setup`` extra_params give ``audit_share``.
+    audit_share: float = defaults.AUDIT_SHARE
     log_level: str = "INFO"
     #: Retrain milestones: every N labels, or an increasing list (10,20,40 then doubling).
     retrain_every: tuple[int, ...] = (10,)
@@ -143,6 +159,7 @@ class Settings:
             basic_auth_user=user,
             basic_auth_pass=password,
             strategy=_strategy(env.get("STRATEGY", "").strip() or "default"),
+            audit_share=_share(env, "AUDIT_SHARE", defaults.AUDIT_SHARE),
             log_level=level,
             retrain_every=_schedule(env, "RETRAIN_EVERY", "10"),
             configure_project=_bool(env, "CONFIGURE_PROJECT", True),

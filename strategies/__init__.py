@@ -12,6 +12,7 @@ selector (utilities and features to an ordered batch: :mod:`~strategies.selector
 """
 
 from strategies._types import Features, FloatArray, IntArray, Pool, as_generator
+from strategies.audit import audit_count, draw_audit, place_audit
 from strategies.registry import (
     DEFAULT_STRATEGY,
     STRATEGIES,
@@ -32,9 +33,12 @@ __all__ = [
     "Strategy",
     "UnknownStrategyError",
     "as_generator",
+    "audit_count",
     "cold_start_scores",
+    "draw_audit",
     "get_strategy",
     "order_from_scores",
+    "place_audit",
     "score_from_order",
     "score_from_utility",
 ]

@@ -59,8 +59,10 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "MAX_BODY_BYTES": "2048",
         "MAX_TEXT_CHARS": "300",
         "PAGE_SIZE": "250",
+        "AUDIT_SHARE": "0.05",
     }
     s = Settings.from_env(env)
+    assert s.audit_share == 0.05
     assert s.redis_url == "redis://cache:6380/2"
     assert s.data_dir == tmp_path / "state"
     assert s.model_dir == tmp_path / "artifacts"
@@ -151,3 +153,11 @@ def test_unknown_strategy_names_the_variable() -> None:
 def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAGE_SIZE", "123")
     assert Settings.from_env().page_size == 123
+
+
+@pytest.mark.parametrize("raw", ["0.6", "-0.1", "some"])
+def test_audit_share_is_a_share_the_audit_can_afford(raw: str) -> None:
+    with pytest.raises(ConfigurationError, match="AUDIT_SHARE"):
+        Settings.from_env({"AUDIT_SHARE": raw})
+    assert Settings.from_env({"AUDIT_SHARE": "0"}).audit_share == 0.0
+    assert Settings.from_env({}).audit_share == 0.1

@@ -1,8 +1,8 @@
 """Every Redis key ls-active writes, named in one place (all under ``lsa:``).
 
 Per project: its config from ``/setup``, the current version, published version records,
-label-event counters, job status, the pushed scores of a version, the retrain slot, and
-three flags. Besides these only RQ's own keys (``rq:...``) exist.
+label-event counters, job status, the pushed scores of a version, the retrain slot, the
+audit sample's draws, and three flags. Besides these only RQ's own keys (``rq:...``) exist.
 """
 
 from __future__ import annotations
@@ -57,6 +57,16 @@ def configured(project: int) -> str:
 def restored(project: int) -> str:
     """Set once the project's state was rebuilt (or found whole) in this Redis: gone with it."""
     return _project(project, "restored")
+
+
+def audit_tasks(project: int) -> str:
+    """Per task drawn into the audit sample: the version and draw number that drew it."""
+    return _project(project, "audit", "tasks")
+
+
+def audit_draws(project: int) -> str:
+    """Per version (the cold start too): its audit draw's number and task ids."""
+    return _project(project, "audit", "draws")
 
 
 def pushed(project: int) -> str:

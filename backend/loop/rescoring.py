@@ -1,7 +1,8 @@
 """Scores to Label Studio: the whole unlabeled pool after a retrain, or just new tasks.
 
 A rescore reads the unlabeled pool, has the project's task kind rank it with the project's
-strategy, imports one prediction per task in bulk, points the project's ``model_version``
+strategy, puts the audit sample's draw among its first picks (:mod:`backend.loop.audit`),
+imports one prediction per task in bulk, points the project's ``model_version``
 at it, and remembers the scores for ``/predict``. The seed and batch size of a ranking are
 :func:`ranking` 's, for ``/predict`` and the jobs alike.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 from backend import defaults
 from backend.labelstudio.client import LabelStudioClient
+from backend.loop.audit import add_audit
 from backend.loop.cleanup import UNHURRIED, delete_versions
 from backend.loop.credentials import client_for, project_config
 from backend.loop.services import Services
@@ -122,18 +124,21 @@ def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, 
         timings["read_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         preds = scored_predictions(svc, config, tasks, model, name)
+        audit = add_audit(svc, config, name, preds, ranking(svc.settings, project)["batch_size"])
         timings["score_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         created = push(client, svc.state, project, name, preds, svc.settings.push_batch)
         svc.state.save_scores(project, name, {p["task"]: p["score"] for p in preds})
         _configure_project(svc, client, project)
+        title = client.project_fields(project, "title").get("title")
         authorize_webhooks(svc, client, project)
         timings["push_seconds"] = time.perf_counter() - t0
     ensure_stop_set(svc, config, tasks)
     if version is None:
         svc.state.set_current_if_none(project, defaults.COLD_START_VERSION)
     svc.state.set_status(project, last_rescore=name, last_rescore_at=time.time(), last_success_at=time.time(),
-                         last_rescore_tasks=len(preds), last_error=None,
+                         last_rescore_tasks=len(preds), last_error=None, last_audit_draw=audit,
+                         title=str(title or ""),
                          **{k: round(v, 3) for k, v in timings.items()})
     if version is not None:
         svc.scheduler.enqueue_evaluate(project, version)

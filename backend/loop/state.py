@@ -35,11 +35,14 @@ class ProjectConfig:
     access_token: str = field(default="", repr=False)
     strategy: str = "default"
     setup_at: float = 0.0
+    #: The project's audit share from ``/setup`` extra_params; ``None``: the ``AUDIT_SHARE`` setting.
+    audit_share: float | None = None
 
     def to_json(self) -> str:
         return json.dumps({
             "project": self.project, "schema": self.schema.to_dict(), "hostname": self.hostname,
             "access_token": self.access_token, "strategy": self.strategy, "setup_at": self.setup_at,
+            "audit_share": self.audit_share,
         })
 
     @classmethod
@@ -49,6 +52,7 @@ class ProjectConfig:
             project=int(data["project"]), schema=schema_from_dict(data["schema"]),
             hostname=data.get("hostname", ""), access_token=data.get("access_token", ""),
             strategy=data.get("strategy", "default"), setup_at=float(data.get("setup_at", 0.0)),
+            audit_share=None if data.get("audit_share") is None else float(data["audit_share"]),
         )
 
 
@@ -162,6 +166,29 @@ class ProjectState:
 
     def mark_configured(self, project: int) -> None:
         self.conn.set(keys.configured(project), "1")
+
+    # -- the audit sample ---------------------------------------------------------------
+    def audit_draw(self, project: int, version: str) -> dict[str, Any] | None:
+        """The draw recorded for ``version`` (``draw``, ``task_ids``), if its rescore made one."""
+        raw = self.conn.hget(keys.audit_draws(project), version)
+        return json.loads(raw) if raw else None
+
+    def audit_draw_count(self, project: int) -> int:
+        return int(self.conn.hlen(keys.audit_draws(project)))
+
+    def record_audit_draw(self, project: int, version: str, draw: int, task_ids: list[int]) -> None:
+        """Remember which tasks ``version``'s rescore drew at random, when it draws them."""
+        pipe = self.conn.pipeline()
+        pipe.hset(keys.audit_draws(project), version, json.dumps({"draw": draw, "task_ids": task_ids,
+                                                                  "at": time.time()}))
+        for task in task_ids:
+            pipe.hsetnx(keys.audit_tasks(project), str(task), json.dumps({"version": version, "draw": draw}))
+        pipe.execute()
+
+    def audit_tasks(self, project: int) -> dict[int, dict[str, Any]]:
+        """Every task ever drawn into the project's audit sample, with its version and draw."""
+        raw = self.conn.hgetall(keys.audit_tasks(project))
+        return {int(as_text(k)): json.loads(v) for k, v in raw.items()}
 
     # -- scores of batch strategies -----------------------------------------------------
     def save_scores(self, project: int, version: str, scores: dict[int, float],

@@ -21,12 +21,18 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from backend.reports.stopping import LearningCurve, StopSuggestion
+from backend.reports.curve import LearningCurve
+from backend.reports.estimate import Estimate
+from backend.reports.saved import Saving
+from backend.reports.stopping import StopSuggestion
 
 #: Line colours of the plot; tests look for ACCURACY_COLOR in a browser screenshot.
 ACCURACY_COLOR = "#2563eb"
 MACRO_F1_COLOR = "#ea580c"
+#: The cross-validated accuracy on all labels, drawn thin and grey: biased, for comparison only.
+CV_COLOR = "#9ca3af"
 PLOT_SIZE_PX = (960, 400)
 _DPI = 100
 
@@ -40,16 +46,32 @@ _ENV = Environment(
 
 
 def learning_curve_png(curve: LearningCurve | None) -> bytes:
-    """The learning curve (accuracy and macro-F1 against labels) as PNG bytes."""
+    """Audit-estimated accuracy (95% band) and macro-F1 against labels, the CV figure beside, as PNG."""
+    buffer = io.BytesIO()
+    curve_figure(curve).savefig(buffer, format="png", dpi=_DPI)
+    return buffer.getvalue()
+
+
+def curve_figure(curve: LearningCurve | None) -> Figure:
+    """The plot of :func:`learning_curve_png`, whole-number label ticks, a legend entry per line."""
     fig = Figure(figsize=(PLOT_SIZE_PX[0] / _DPI, PLOT_SIZE_PX[1] / _DPI), dpi=_DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     points = curve.points if curve else []
-    if points:
-        _plot_line(ax, points, ACCURACY_COLOR, "Accuracy (cross-validated)", "-")
-        if curve and curve.macro_f1_points:
-            _plot_line(ax, curve.macro_f1_points, MACRO_F1_COLOR, "Macro-F1", "--")
-        ax.legend(loc="lower right", frameon=False)
+    if curve and (points or curve.cv_points):
+        if curve.intervals:
+            ax.fill_between([i[0] for i in curve.intervals], [i[1] for i in curve.intervals],
+                            [i[2] for i in curve.intervals], color=ACCURACY_COLOR, alpha=0.15, linewidth=0,
+                            label="95% interval (audit)")
+        if points:
+            _plot_line(ax, points, ACCURACY_COLOR, "Accuracy on the audit sample", "-")
+        if curve.macro_f1_points:
+            _plot_line(ax, curve.macro_f1_points, MACRO_F1_COLOR, "Macro-F1 on the audit sample", "--")
+        if curve.cv_points:
+            xs, ys = [p[0] for p in curve.cv_points], [p[1] for p in curve.cv_points]
+            ax.plot(xs, ys, ":", color=CV_COLOR, linewidth=1.6, label="Accuracy cross-validated on all labels (biased)")
+        ax.legend(loc="lower right", frameon=False, fontsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     else:
         ax.text(0.5, 0.5, "No evaluated version yet", ha="center", va="center",
                 transform=ax.transAxes, color="#6b7280", fontsize=13)
@@ -61,9 +83,7 @@ def learning_curve_png(curve: LearningCurve | None) -> bytes:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=_DPI)
-    return buffer.getvalue()
+    return fig
 
 
 def _plot_line(ax: Any, points: Sequence[tuple[int, float]], color: str, label: str,
@@ -84,15 +104,17 @@ def write_learning_curve_png(curve: LearningCurve | None, path: str | Path) -> P
 
 def render_report(*, project: int | str, version: str, ok: bool, summary_html: str = "", details_html: str = "",
                   footer: str = "", curve: LearningCurve | None = None, stop: StopSuggestion | None = None,
-                  title: str = "", generated_at: str = "") -> str:
+                  title: str = "", generated_at: str = "", estimate: Estimate | None = None,
+                  saving: Saving | None = None) -> str:
     """The whole report page as an HTML string: the version's kind renders its own sections.
 
     ``curve`` defaults to the one inside ``stop``. Sections without data say so instead of
-    disappearing.
+    disappearing; ``title`` is the project's title in Label Studio.
     """
     curve = curve if curve is not None else (stop.curve if stop else None)
     png = base64.b64encode(learning_curve_png(curve)).decode("ascii")
     return _ENV.get_template("report.html").render(
         project=str(project), title=title or f"Project {project}", version=version, generated_at=generated_at,
         ok=ok, summary_html=Markup(summary_html), details_html=Markup(details_html), footer=footer, curve=curve,
-        plot_src=f"data:image/png;base64,{png}", plot_size=PLOT_SIZE_PX, stop=stop)
+        plot_src=f"data:image/png;base64,{png}", plot_size=PLOT_SIZE_PX, stop=stop,
+        estimate=estimate, saving=saving)

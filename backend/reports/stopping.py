@@ -1,158 +1,42 @@
-"""The learning curve of a project and when labeling has stopped paying off.
+"""When labeling has stopped paying off: advice that cannot follow the strategy's bias.
 
-Two well-known criteria, each reported with its reason:
+"Stop" needs **both** criteria, each reported with its figures:
 
-* **Stabilizing predictions** (Bloodgood & Vijay-Shanker, 2009): every version predicts
-  the same fixed sample of tasks (the *stop set*); when Cohen's kappa between consecutive
-  versions stays at or above 0.99 for ``window`` consecutive pairs, new labels no longer
-  change what the model says. It needs no labels, so the stop set can be large. Kappa
-  depends on how many labels separate two versions: measured on trec6 with the service's
-  model, versions 10 labels apart at 2,000-4,000 labels agreed with kappa 0.983-1.0, versions
-  50 labels apart about 0.98, so the criterion suits frequent retraining.
-* **Minimum gain**: the cross-validated metric rose by less than ``min_gain`` points per
-  100 labels, measured by a least-squares slope over the last steps (at least
-  ``min_span`` labels, so one noisy evaluation does not stop a project).
+* **Stabilizing predictions** (:mod:`backend.reports.stability`): consecutive versions agree
+  on the stop set with Cohen's kappa at least 0.99, ``window`` pairs in a row.
+* **Minimum gain on the audit sample**: the current version's accuracy on the audit tasks
+  against an earlier version's, on the same tasks (paired, see
+  :func:`backend.reports.estimate.paired_gain`), gained less than ``min_gain`` points per
+  100 labels, and its whole 95% interval lies within ``(-min_gain, min_gain)``. A falling
+  curve (it points to label trouble) or one too noisy to tell never means stop.
+
+The cross-validated figures on all labels play no part: measured on trec6 they fell while
+the true accuracy rose, and advised stopping while it still gained 15 points per 100 labels.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from itertools import pairwise
+from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
-
-from backend.tasks.agreement import LabelValue, cohen_kappa
+from backend.reports.curve import MIN_GAIN, LearningCurve, VersionRecord, learning_curve
+from backend.reports.estimate import Gain
+from backend.reports.stability import MIN_STOP_SET, Agreement, stop_set_agreement
+from backend.tasks.agreement import LabelValue
 
 KAPPA_THRESHOLD = 0.99
 #: Consecutive version pairs whose kappa must all reach the threshold.
 KAPPA_WINDOW = 3
-#: Stop-set tasks two versions must share for their kappa to count.
-MIN_STOP_SET = 50
-#: Accuracy points per 100 labels below which labeling "no longer pays".
-MIN_GAIN = 0.5
-#: The gain is measured over at least this many steps ...
-GAIN_WINDOW = 3
-#: ... covering at least this many labels.
+#: The earlier version of the gain is at most this many labels back ...
 MIN_SPAN = 200
+#: ... and at least this share of the labels back: a long span narrows the interval of the
+#: gain per 100 labels (on a concave curve it also overstates the current gain, which errs
+#: on the side of labeling on).
+SPAN_SHARE = 0.5
 
-
-@dataclass(frozen=True)
-class VersionRecord:
-    """What the learning curve needs of one model version (``None`` = not enough labels).
-
-    ``created_at`` is ISO-8601 text in one format (e.g. UTC ``2025-01-31T12:00:00Z``):
-    versions are put in order by it, so records may come in any order.
-    """
-
-    version: str
-    created_at: str
-    n_labels: int
-    accuracy: float | None
-    macro_f1: float | None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> VersionRecord:
-        def number(key: str) -> float | None:
-            value = data.get(key)
-            return None if value is None else float(value)
-
-        return cls(str(data["version"]), str(data.get("created_at", "")), int(data["n_labels"]),
-                   number("accuracy"), number("macro_f1"))
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Step:
-    """From one evaluated version to the next: the gain in points per 100 labels."""
-
-    from_labels: int
-    to_labels: int
-    gain_per_100: float
-
-
-@dataclass
-class LearningCurve:
-    metric: str
-    points: list[tuple[int, float]]
-    steps: list[Step]
-    #: Least-squares slope over the last steps, in metric points per 100 labels.
-    recent_gain_per_100: float | None
-    #: "rising", "flattening", "falling", or "unknown" (too few evaluated versions).
-    trend: str
-    #: The labels the recent gain was measured over, e.g. (1800, 2030).
-    recent_span: tuple[int, int] | None = None
-    macro_f1_points: list[tuple[int, float]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def learning_curve(
-    records: Sequence[VersionRecord],
-    metric: str = "accuracy",
-    min_gain: float = MIN_GAIN,
-    window: int = GAIN_WINDOW,
-    min_span: int = MIN_SPAN,
-) -> LearningCurve:
-    """(labels, metric) per evaluated version, step gains and the recent trend."""
-    if metric not in ("accuracy", "macro_f1"):
-        raise ValueError(f"metric must be 'accuracy' or 'macro_f1'; got {metric!r}")
-    ordered = sorted(records, key=lambda r: r.created_at)
-    points = _points(ordered, metric)
-    steps = [Step(a[0], b[0], round(_gain(a, b), 4))
-             for a, b in pairwise(points) if b[0] > a[0]]
-    recent = _recent(points, window, min_span)
-    slope = None if recent is None else _slope(recent)
-    if slope is None:
-        trend = "unknown"
-    else:
-        trend = "rising" if slope >= min_gain else "falling" if slope <= -min_gain else "flattening"
-    span = None if recent is None else (recent[0][0], recent[-1][0])
-    return LearningCurve(metric, points, steps, None if slope is None else round(slope, 4), trend,
-                         span, _points(ordered, "macro_f1"))
-
-
-def _points(records: Sequence[VersionRecord], metric: str) -> list[tuple[int, float]]:
-    values = [(r.n_labels, getattr(r, metric)) for r in records]
-    return [(n, float(v)) for n, v in values if v is not None]
-
-
-def _gain(a: tuple[int, float], b: tuple[int, float]) -> float:
-    """Metric points (hundredths) gained per 100 labels between two evaluated versions."""
-    return (b[1] - a[1]) * 100.0 / (b[0] - a[0]) * 100.0
-
-
-def _recent(
-    points: list[tuple[int, float]], window: int, min_span: int
-) -> list[tuple[int, float]] | None:
-    """The shortest tail with ``window`` steps that spans ``min_span`` labels, if any."""
-    for start in range(len(points) - window - 1, -1, -1):
-        tail = points[start:]
-        if tail[-1][0] - tail[0][0] >= min_span:
-            return tail
-    return None
-
-
-def _slope(points: list[tuple[int, float]]) -> float | None:
-    x = np.array([p[0] for p in points], dtype=np.float64)
-    y = np.array([p[1] for p in points], dtype=np.float64)
-    if np.ptp(x) == 0:
-        return None
-    return float(np.polyfit(x, y, 1)[0] * 100.0 * 100.0)
-
-
-@dataclass(frozen=True)
-class Agreement:
-    """Kappa between two consecutive versions' predictions on the shared stop-set tasks."""
-
-    from_version: str
-    to_version: str
-    n_tasks: int
-    kappa: float | None
+__all__ = ["KAPPA_THRESHOLD", "KAPPA_WINDOW", "MIN_GAIN", "MIN_SPAN", "SPAN_SHARE", "Criterion",
+           "StopSuggestion", "VersionRecord", "earlier_version", "learning_curve", "suggest_stop"]
 
 
 @dataclass(frozen=True)
@@ -164,7 +48,7 @@ class Criterion:
 
 @dataclass
 class StopSuggestion:
-    """``stop`` when any criterion fired; ``message`` says which and why, or why go on."""
+    """``stop`` only when every criterion holds; ``message`` says which hold and why."""
 
     stop: bool
     message: str
@@ -172,70 +56,54 @@ class StopSuggestion:
     agreements: list[Agreement]
     curve: LearningCurve
 
+    @property
+    def verdict(self) -> str:
+        return "stop" if self.stop else "continue"
+
+    def contract(self) -> dict[str, Any]:
+        """The ``stop`` field of ``/metrics``: the verdict and one reason per criterion."""
+        return {"verdict": self.verdict,
+                "reasons": [f"{c.name}: {'holds' if c.fired else 'does not hold'}: {c.detail}"
+                            for c in self.criteria],
+                "criteria": [asdict(c) for c in self.criteria]}
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "verdict": self.verdict}
 
 
-def stop_set_agreement(
-    records: Sequence[VersionRecord],
-    stop_set: Mapping[str, Mapping[Any, LabelValue]],
-    min_tasks: int = MIN_STOP_SET,
-) -> list[Agreement]:
-    """Kappa of each consecutive pair of versions that both predicted the stop set.
-
-    ``stop_set`` maps a version to its predictions on the stop-set tasks: task id to the
-    predicted choice (a list of choices for multi-label). Task ids are compared as text,
-    so keys read back from JSON match. Multi-label predictions are compared as one yes/no
-    decision per (task, choice).
-    """
-    ordered = [r.version for r in sorted(records, key=lambda r: r.created_at)
-               if r.version in stop_set]
-    out = []
-    for old, new in pairwise(ordered):
-        a = {str(k): v for k, v in stop_set[old].items()}
-        b = {str(k): v for k, v in stop_set[new].items()}
-        shared = sorted(set(a) & set(b))
-        kappa = _kappa(shared, a, b) if len(shared) >= min_tasks else None
-        out.append(Agreement(old, new, len(shared), None if kappa is None else round(kappa, 4)))
-    return out
-
-
-def _kappa(shared: list[str], a: Mapping[str, LabelValue], b: Mapping[str, LabelValue]) -> float:
-    if all(isinstance(a[t], str) and isinstance(b[t], str) for t in shared):
-        return cohen_kappa([a[t] for t in shared], [b[t] for t in shared])
-    sets_a = {t: _choices(a[t]) for t in shared}
-    sets_b = {t: _choices(b[t]) for t in shared}
-    choices = sorted(set[str]().union(*sets_a.values(), *sets_b.values()))
-    if not choices:  # both versions predicted "no choice" everywhere
-        return 1.0
-    return cohen_kappa([c in sets_a[t] for t in shared for c in choices],
-                       [c in sets_b[t] for t in shared for c in choices])
+def earlier_version(records: Sequence[VersionRecord], n_labels: int, min_span: int = MIN_SPAN,
+                    share: float = SPAN_SHARE) -> VersionRecord | None:
+    """The latest version at least ``max(min_span, share * n_labels)`` labels before ``n_labels``."""
+    back = max(min_span, share * n_labels)
+    older = [r for r in records if r.n_labels <= n_labels - back]
+    return max(older, key=lambda r: (r.n_labels, r.created_at)) if older else None
 
 
 def suggest_stop(
     records: Sequence[VersionRecord],
     stop_set: Mapping[str, Mapping[Any, LabelValue]] | None = None,
+    gain: Gain | None = None,
     *,
     kappa_threshold: float = KAPPA_THRESHOLD,
     kappa_window: int = KAPPA_WINDOW,
     min_gain: float = MIN_GAIN,
-    gain_window: int = GAIN_WINDOW,
-    min_span: int = MIN_SPAN,
+    min_audit: int = 30,
 ) -> StopSuggestion:
-    """Should annotators stop? Evaluates both criteria on the versions so far."""
-    if kappa_window < 1 or gain_window < 1:
-        raise ValueError(f"windows must be at least 1; got kappa_window={kappa_window}, "
-                         f"gain_window={gain_window}")
-    curve = learning_curve(records, "accuracy", min_gain, gain_window, min_span)
+    """Should annotators stop? ``gain`` is the current version's paired audit gain, if measured."""
+    if kappa_window < 1:
+        raise ValueError(f"kappa_window must be at least 1; got {kappa_window}")
+    curve = learning_curve(records, gain, min_gain)
     agreements = stop_set_agreement(records, stop_set or {})
     criteria = [_stabilizing(agreements, kappa_threshold, kappa_window),
-                _min_gain(curve, min_gain, gain_window, min_span)]
-    fired = [c for c in criteria if c.fired]
-    if fired:
-        message = "Labeling can stop: " + " ".join(c.detail for c in fired)
+                _audit_gain(gain, min_gain, min_audit)]
+    stop = all(c.fired for c in criteria)
+    held = [c.name for c in criteria if c.fired]
+    if stop:
+        message = "Labeling can stop: " + " ".join(c.detail for c in criteria)
     else:
-        message = "Keep labeling: " + " ".join(c.detail for c in criteria)
-    return StopSuggestion(bool(fired), message, criteria, agreements, curve)
+        lead = f"only {held[0]} holds; stop needs both. " if held else ""
+        message = "Keep labeling: " + lead + " ".join(c.detail for c in criteria)
+    return StopSuggestion(stop, message, criteria, agreements, curve)
 
 
 def _stabilizing(agreements: list[Agreement], threshold: float, window: int) -> Criterion:
@@ -257,20 +125,21 @@ def _stabilizing(agreements: list[Agreement], threshold: float, window: int) -> 
                      f"stop set is {shown}; predictions still change (stop at {threshold}).")
 
 
-def _min_gain(curve: LearningCurve, min_gain: float, window: int, min_span: int) -> Criterion:
-    name = "minimum gain"
-    gain, span = curve.recent_gain_per_100, curve.recent_span
-    if gain is None or span is None:
-        return Criterion(name, False, f"the gain per 100 labels needs {window + 1} evaluated "
-                         f"versions spanning at least {min_span} labels; "
-                         f"{len(curve.points)} evaluated so far.")
-    where = f"from {span[0]} to {span[1]} labels"
-    if gain < min_gain:
-        return Criterion(name, True, f"accuracy changed by {gain:+.2f} points per 100 labels "
-                         f"{where} (less than {min_gain}): more labels buy little.")
-    return Criterion(name, False, f"accuracy still gains {gain:+.2f} points per 100 labels "
-                     f"{where} (stop below {min_gain}).")
-
-
-def _choices(value: LabelValue) -> set[str]:
-    return {value} if isinstance(value, str) else {str(v) for v in value}
+def _audit_gain(gain: Gain | None, min_gain: float, min_audit: int) -> Criterion:
+    name = "minimum gain on the audit sample"
+    if gain is None or gain.n_audit < min_audit:
+        have = 0 if gain is None else gain.n_audit
+        return Criterion(name, False, f"the audit gain needs {min_audit} labeled audit tasks and a version "
+                         f"at least {MIN_SPAN} labels (and half the labels) earlier; {have} audit tasks "
+                         "compared so far.")
+    figures = (f"accuracy on {gain.n_audit} audit tasks changed by {gain.per_100:+.2f} points per 100 labels "
+               f"from {gain.from_labels} to {gain.to_labels} labels (95% interval {gain.low:+.2f} to "
+               f"{gain.high:+.2f})")
+    if gain.high <= -min_gain:
+        return Criterion(name, False, figures + ": accuracy is falling; check recent labels before going on.")
+    if gain.low > -min_gain and gain.high < min_gain:
+        return Criterion(name, True, figures + f", all within {min_gain} points: more labels buy little.")
+    if gain.low >= min_gain:
+        return Criterion(name, False, figures + f": still gaining (stop below {min_gain}).")
+    return Criterion(name, False, figures + f": too uncertain to stop (the interval must lie within "
+                     f"±{min_gain}).")

@@ -89,13 +89,27 @@ def _strategy(svc: Services, kind: TaskKind, asked: Any) -> str:
         return kind.strategy(None).name
 
 
+def _audit_share(asked: Any) -> float | None:
+    """``extra_params.audit_share``: a share of the queue in [0, 0.5] (0 = no audit), or unset."""
+    if asked in (None, ""):
+        return None
+    try:
+        value = float(asked)
+    except (TypeError, ValueError):
+        raise BadRequest(f"extra_params: audit_share must be a number like 0.1; got {str(asked)[:20]!r}") from None
+    if not 0.0 <= value <= 0.5:
+        raise BadRequest(f"extra_params: audit_share must be between 0 (off) and 0.5; got {value}")
+    return value
+
+
 @api.post("/setup")
 def setup() -> Any:
     svc = services()
     req = parse_setup(body())
     schema = parse_label_config(req.schema)
     strategy = _strategy(svc, kind_of(schema), req.extra_params.get("strategy"))
-    config = ProjectConfig(req.project, schema, req.hostname, req.access_token, strategy, time.time())
+    share = _audit_share(req.extra_params.get("audit_share"))
+    config = ProjectConfig(req.project, schema, req.hostname, req.access_token, strategy, time.time(), share)
     restore(svc, req.project)
     first = remember_config(svc, config)
     if first and not has_model(svc, req.project):  # a reconnect keeps the trained versions

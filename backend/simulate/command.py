@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from backend import defaults
 from backend.errors import LsActiveError, SimulationError
 from backend.simulate.engine import pool_size, run_all
 from backend.simulate.results import build_results, plot_curves, savings_table, write_results
@@ -68,6 +69,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=3, help="number of seeds (0..N-1; default 3)")
     p.add_argument("--batch-size", type=int, default=10, help="labels revealed per round (default 10)")
     p.add_argument("--budget", type=int, default=500, help="labels per run (default 500)")
+    p.add_argument("--audit-share", type=float, default=defaults.AUDIT_SHARE,
+                   help="share of each batch drawn at random as the audit sample, as the service does "
+                        f"(default {defaults.AUDIT_SHARE}; 0 = none); random runs have none")
+    p.add_argument("--audit-every", type=int, default=1,
+                   help="rounds between audit estimates in results.json (default 1: every round)")
     p.add_argument("--output", type=Path, default=Path("simulation"), help="folder for the results")
     p.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (default 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -80,6 +86,10 @@ def _check_numbers(args: argparse.Namespace) -> None:
                           ("--budget", args.budget), ("--jobs", args.jobs)):
         if value < 1:
             raise SimulationError(f"{option} must be at least 1; got {value}")
+    if not 0.0 <= args.audit_share <= 0.5:
+        raise SimulationError(f"--audit-share must be between 0 and 0.5; got {args.audit_share}")
+    if args.audit_every < 1:
+        raise SimulationError(f"--audit-every must be at least 1; got {args.audit_every}")
     if args.budget < args.batch_size:
         raise SimulationError(f"--budget ({args.budget}) must be at least --batch-size ({args.batch_size})")
 
@@ -100,12 +110,14 @@ def run(args: argparse.Namespace) -> int:
     n_pool = pool_size(data, seeds[0])
     budget = min(args.budget, n_pool)
     start = time.perf_counter()
+    audit = {n: (args.audit_share, args.audit_every) for n in names if n != "random"}
     curves, full = run_all(data, names, seeds, args.batch_size, budget, args.jobs,
-                           show_progress=not args.no_progress)
+                           show_progress=not args.no_progress, audit=audit)
     settings = {
         "data": str(args.data), "kind": data.kind, "n_pool": n_pool,
         "n_test": data.n_rows - n_pool, "classes": list(data.labels), "seeds": seeds,
-        "batch_size": args.batch_size, "budget": budget, "default_strategy": kind.default_strategy,
+        "batch_size": args.batch_size, "budget": budget, "audit_share": args.audit_share,
+        "audit_every": args.audit_every, "default_strategy": kind.default_strategy,
         "seconds": round(time.perf_counter() - start, 1),
     }
     results = build_results(curves, full, settings)

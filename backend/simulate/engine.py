@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from backend.simulate.audit_run import AuditTracker
 from backend.simulate.results import Curve
 from strategies import IntArray, get_strategy
 
@@ -90,9 +91,15 @@ def strategy_chooser(name: str, data: LabeledData | None = None) -> Chooser:
 
 
 def run_curve(learner: Learner, choose: Chooser, batch_size: int, budget: int, seed: int,
-              progress: Progress | None = None) -> Curve:
-    """One learning curve: label ``batch_size`` more rows per round until ``budget``."""
+              progress: Progress | None = None, audit_share: float = 0.0, audit_every: int = 1) -> Curve:
+    """One learning curve: label ``batch_size`` more rows per round until ``budget``.
+
+    With ``audit_share`` a share of each batch is the audit sample, and every
+    ``audit_every`` rounds the curve records the audit estimate beside the true accuracy.
+    """
     rng = np.random.default_rng(seed)
+    audit_rng = np.random.default_rng([seed, 2])
+    tracker = AuditTracker(audit_share, audit_every, seed)
     unlabeled = np.ones(learner.n_pool, dtype=bool)
     labeled: IntArray = np.zeros(0, dtype=np.intp)
     budget = min(budget, learner.n_pool)
@@ -102,6 +109,7 @@ def run_curve(learner: Learner, choose: Chooser, batch_size: int, budget: int, s
         k = min(batch_size, budget - len(labeled))
         start = time.perf_counter()
         picks = np.asarray(choose(learner, remaining, labeled, k, rng), dtype=np.intp)
+        picks = tracker.batch(picks, remaining, audit_rng)
         curve.query_seconds += time.perf_counter() - start
         if len(picks) != k or len(np.unique(picks)) != k or not unlabeled[picks].all():
             raise RuntimeError(f"a strategy returned {len(picks)} picks, not {k} distinct new rows")
@@ -115,6 +123,8 @@ def run_curve(learner: Learner, choose: Chooser, batch_size: int, budget: int, s
         curve.labels.append(len(labeled))
         curve.accuracy.append(accuracy)
         curve.f1_macro.append(f1)
+        if audit_share > 0:
+            curve.rounds.append(tracker.measure(cast(Any, learner), labeled, len(curve.labels) - 1, accuracy))
         if progress:
             progress(1)
     return curve
@@ -131,6 +141,8 @@ class Task:
     batch_size: int
     budget: int
     factory: ChooserFactory | None = None
+    audit_share: float = 0.0
+    audit_every: int = 1
 
 
 def _learner(task: Task) -> Learner:
@@ -145,7 +157,8 @@ def run_task(task: Task, progress: Progress | None = None) -> tuple[Task, Curve 
         learner.fit(np.arange(learner.n_pool, dtype=np.intp))
         return task, learner.scores()[0]
     choose = task.factory(task.name) if task.factory else strategy_chooser(task.name, task.data)
-    curve = run_curve(learner, choose, task.batch_size, task.budget, task.seed, progress)
+    curve = run_curve(learner, choose, task.batch_size, task.budget, task.seed, progress, task.audit_share,
+                      task.audit_every)
     return task, curve
 
 
@@ -159,10 +172,12 @@ def pool_size(data: LabeledData, seed: int = 0) -> int:
 
 
 def _tasks(data: LabeledData, runs: Sequence[tuple[str, int]], seeds: Sequence[int],
-           batch_size: int, budget: int, factory: ChooserFactory | None) -> list[Task]:
+           batch_size: int, budget: int, factory: ChooserFactory | None,
+           audit: Mapping[str, tuple[float, int]]) -> list[Task]:
     prepared = data.prepare()
     full = [Task(data, prepared, s, None, batch_size, budget, factory) for s in seeds]
-    return full + [Task(data, prepared, s, n, batch_size, budget, factory) for n, s in runs]
+    return full + [Task(data, prepared, s, n, batch_size, budget, factory, *audit.get(n, (0.0, 1)))
+                   for n, s in runs]
 
 
 def _results(tasks: Sequence[Task], jobs: int, progress: Progress) -> Iterator[tuple[Task, Any]]:
@@ -183,8 +198,12 @@ def _results(tasks: Sequence[Task], jobs: int, progress: Progress) -> Iterator[t
 def run_all(data: LabeledData, names: Sequence[str], seeds: Sequence[int], batch_size: int,
             budget: int, jobs: int = 1, factory: ChooserFactory | None = None,
             show_progress: bool = True, done: Mapping[tuple[str, int], Curve] | None = None,
-            on_curve: OnCurve | None = None) -> tuple[dict[str, list[Curve]], list[float]]:
+            on_curve: OnCurve | None = None, audit: Mapping[str, tuple[float, int]] | None = None,
+            ) -> tuple[dict[str, list[Curve]], list[float]]:
     """Every strategy's curves (in seed order) and the full-pool accuracy of every seed.
+
+    ``audit`` maps a run name to its (audit share, rounds between audit estimates); runs
+    not named there have no audit sample.
 
     Runs already in ``done`` (keyed by name and seed) are not run again, so a long
     benchmark that saves each curve through ``on_curve`` can resume where it stopped.
@@ -194,7 +213,7 @@ def run_all(data: LabeledData, names: Sequence[str], seeds: Sequence[int], batch
     done = done or {}
     rounds = -(-min(budget, pool_size(data, seeds[0])) // batch_size)
     todo = [(n, s) for n in names for s in seeds if (n, s) not in done]
-    tasks = _tasks(data, todo, seeds, batch_size, budget, factory)
+    tasks = _tasks(data, todo, seeds, batch_size, budget, factory, audit or {})
     curves: dict[str, dict[int, Curve]] = {n: {s: done[n, s] for s in seeds if (n, s) in done}
                                            for n in names}
     full: dict[int, float] = {}

@@ -9,11 +9,13 @@ Callers hold a kind and its :class:`Schema` and nothing else of it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+import numpy as np
+import numpy.typing as npt
 from label_studio_sdk.label_interface import LabelInterface
 
 from strategies import FloatArray
@@ -86,6 +88,20 @@ class Scored:
     outputs: Any = None
 
 
+@dataclass(frozen=True)
+class Refit:
+    """The kind's own model, retrained on any subset of a version's labels: what the audit needs.
+
+    Rows are the version's labeled examples in training-file order (``task_ids``);
+    ``fit_predict(train_rows, test_rows)`` trains on the first and returns probabilities
+    for the second, one column per label.
+    """
+
+    fit_predict: Callable[[npt.NDArray[np.intp], npt.NDArray[np.intp]], npt.NDArray[np.float64]]
+    targets: npt.NDArray[Any]
+    multilabel: bool
+
+
 @dataclass
 class Figures:
     """A version's figures, computed by its kind on the labels it was trained on.
@@ -97,7 +113,7 @@ class Figures:
     report page, rendered (escaped) by the kind; ``footer`` one line about the method.
     """
 
-    headline: dict[str, float | None]
+    headline: dict[str, Any]
     status: str
     ok: bool = False
     stop_predictions: dict[str, Any] = field(default_factory=dict)
@@ -170,6 +186,10 @@ class TaskKind(Protocol):
     def evaluate(self, model: Model, training_file: Mapping[str, Any] | None, stop_set: Mapping[str, Any],
                  schema: Schema, *, ls_url: str, project: int) -> Figures:
         """The version report's figures (see :class:`Figures`); ``ls_url`` for links to tasks."""
+        ...
+
+    def refit(self, model: Model) -> Refit:
+        """Retraining on subsets of ``model``'s own labels, for the audit estimate."""
         ...
 
     def stop_set_value(self, task: Mapping[str, Any], schema: Schema, max_chars: int) -> Any:

@@ -199,9 +199,19 @@ def test_the_report_explains_each_version(loop: Loop, tmp_path: Path) -> None:
     assert mine["report_version"] == version
     report = mine["report"]
     assert report["evaluation"]["status"] == "ok" and 0.2 < report["evaluation"]["accuracy"] <= 1.0
-    labels_axis = [p[0] for p in report["learning_curve"]["points"]]
+    labels_axis = [p[0] for p in report["learning_curve"]["cv_points"]]
     assert len(labels_axis) >= 3 and labels_axis == sorted(labels_axis)
     assert report["stopping"]["stop"] is False and report["stopping"]["message"]
+    # the audit sample: drawn into the served order, labeled in Label Studio, counted by the report
+    drawn = loop.state.audit_tasks(loop.project.id)
+    labeled = {t["id"] for t in loop.ls.tasks(loop.project.id) if t["total_annotations"]}
+    counted = set(drawn) & labeled
+    assert len(drawn) >= 6 and len(counted) >= 4, (drawn, len(labeled))  # the head is served first
+    assert report["estimate"]["n_audit"] == len(counted) and report["estimate"]["method"] == "audit"
+    assert report["estimate"]["accuracy"] is None and report["estimate"]["needed"] == 30 - len(counted)
+    assert report["stop"]["verdict"] == "continue" and len(report["stop"]["reasons"]) == 2
+    assert any(r.get("audit_draw") for r in mine["versions"])
+    assert f"the estimate needs {30 - len(counted)} more audit label(s)" in page
     assert {r["version"] for r in mine["versions"] if r.get("accuracy") is not None} >= {version}
     # the page as a browser paints it: the plot decodes and its accuracy line is visible
     from tests.reports.test_page_browser import PROBE, chromium, chromium_binary

@@ -13,9 +13,11 @@ import pytest
 from PIL import Image
 
 from backend.labelstudio.links import task_link
+from backend.reports.estimate import Estimate, estimate
 from backend.reports.page import (
     ACCURACY_COLOR,
     PLOT_SIZE_PX,
+    curve_figure,
     learning_curve_png,
     render_report,
     write_learning_curve_png,
@@ -46,7 +48,7 @@ def parts() -> dict[str, Any]:
     texts = [r["text"] for r in rows]
     counts = featurize(texts)
     ev = evaluate(counts, y, HOSTILE)
-    recs = [VersionRecord(f"v{i}", f"t{i}", n, a, a - 0.03)
+    recs = [VersionRecord(f"v{i}", f"t{i}", n, a, a - 0.03, audit_estimate(a - 0.1, 30 + n // 10))
             for i, (n, a) in enumerate([(50, 0.4), (100, 0.5), (200, 0.6), (400, 0.66)])]
     doubts = [DoubtfulLabel(123, HOSTILE[0], "A&B", 0.05, 0.9, 0.85,
                             "<img src=x onerror=alert(2)> what?")]
@@ -54,14 +56,22 @@ def parts() -> dict[str, Any]:
     assert ev.oof_proba is not None
     balance = class_balance(y, ev.oof_proba, HOSTILE)
     return {"ev": ev, "stop": suggest_stop(recs), "doubts": doubts, "agreement": agreement,
-            "balance": balance}
+            "balance": balance, "estimate": Estimate.from_dict(audit_estimate(0.56, 40))}
+
+
+def audit_estimate(accuracy: float, n_audit: int) -> dict[str, Any]:
+    """An audit estimate as the report stores it (``None`` figures below the minimum count)."""
+    y = np.r_[np.ones(round(accuracy * n_audit)), np.zeros(n_audit - round(accuracy * n_audit))].astype(int)
+    proba = np.c_[1 - y, y].astype(float)  # predicts class 1 everywhere: right where y is 1
+    proba[:] = [0.0, 1.0]
+    return estimate(y, proba).to_dict()
 
 
 def page(parts: dict[str, Any], **changes: Any) -> str:
     """A text classification version's page: the kind's sections in the report's frame."""
     args = {"project": 7, "version": "v3", "ls_url": LS, "evaluation": parts["ev"],
             "stop": parts["stop"], "doubts": parts["doubts"], "agreement": parts["agreement"],
-            "balance": parts["balance"], "title": "Questions <&>"}
+            "balance": parts["balance"], "title": "Questions <&>", "estimate": parts["estimate"]}
     args.update(changes)
     sections = render_sections(args.pop("evaluation"), args.pop("doubts"), args.pop("agreement"),
                                args.pop("balance"), args.pop("ls_url"), args["project"])
@@ -103,7 +113,9 @@ def test_page_shows_every_section(parts: dict[str, Any]) -> None:
     assert 'id="not-enough"' not in html
     m = parts["ev"].metrics
     assert f"{100 * m['accuracy']:.1f}%" in html
-    assert "Keep labeling" in html and "Minimum gain" in html
+    assert "Keep labeling" in html and "Minimum gain on the audit sample" in html
+    assert 'id="audit"' in html and "Audit tasks labeled" in html and "95% interval" in html
+    assert "<h1>Questions &lt;&amp;&gt;</h1>" in html  # the project's title, escaped
     assert html.count('style="background:rgba(37,99,235,') == 36  # the 6 x 6 confusion matrix
 
 
@@ -142,8 +154,28 @@ def test_page_without_links_when_the_address_is_not_http(parts: dict[str, Any]) 
     assert "href=" not in html and "#123" in html
 
 
+def test_audit_section_says_how_many_audit_labels_it_needs(parts: dict[str, Any]) -> None:
+    html = page(parts, estimate=Estimate.from_dict(audit_estimate(0.5, 12)))
+    assert "12 audit task(s) labeled so far: the estimate needs 18 more audit label(s) (30 in all)" in html
+    assert "Cannot tell without an audit sample." in html
+    off = page(parts, estimate=None)
+    assert "its audit share is 0" in off
+
+
+def test_plot_has_whole_number_label_ticks_and_a_legend_for_every_line() -> None:
+    curve = learning_curve([VersionRecord(f"v{i}", f"t{i}", n, a, a, audit_estimate(a, 30 + i))
+                            for i, (n, a) in enumerate([(30, 0.5), (31, 0.55), (33, 0.6)])])
+    fig = curve_figure(curve)
+    ax = fig.axes[0]
+    ticks = [t for t in ax.get_xticks() if 30 <= t <= 33]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    names = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert names == ["95% interval (audit)", "Accuracy on the audit sample", "Macro-F1 on the audit sample",
+                     "Accuracy cross-validated on all labels (biased)"]
+
+
 def test_write_learning_curve_png(tmp_path: Path) -> None:
-    curve = learning_curve([VersionRecord(f"v{i}", f"t{i}", n, a, a) for i, (n, a) in
+    curve = learning_curve([VersionRecord(f"v{i}", f"t{i}", n, a, a, audit_estimate(a, 40)) for i, (n, a) in
                             enumerate([(20, 0.3), (40, 0.45), (80, 0.6)])])
     target = write_learning_curve_png(curve, tmp_path / "v3" / "learning_curve.png")
     assert target.is_file() and list(tmp_path.joinpath("v3").iterdir()) == [target]

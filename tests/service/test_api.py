@@ -126,6 +126,17 @@ def test_setup_strategy_from_extra_params(backend: Backend, redis_conn: redis.Re
     assert bad.status_code == 400 and "psychic" in bad.json()["error"] and "margin" in bad.json()["error"]
 
 
+def test_setup_audit_share_from_extra_params(backend: Backend, redis_conn: redis.Redis) -> None:
+    assert setup_project(backend, 6, extra_params={"audit_share": 0.05}).status_code == 200
+    assert setup_project(backend, 7, extra_params={"audit_share": "0"}).status_code == 200
+    assert setup_project(backend, 8).status_code == 200
+    state = ProjectState(redis_conn)
+    assert [state.config(p).audit_share for p in (6, 7, 8)] == [0.05, 0.0, None]  # type: ignore[union-attr]
+    for bad in (0.9, "a lot", -0.1):
+        answer = setup_project(backend, 9, extra_params={"audit_share": bad})
+        assert answer.status_code == 400 and "audit_share" in answer.json()["error"], bad
+
+
 @pytest.mark.parametrize("body, status, words", [
     ("{not json", 400, "malformed JSON"),
     ("", 400, "empty"),

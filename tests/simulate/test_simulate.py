@@ -208,3 +208,25 @@ def test_split_rows_stratified_and_fixed_per_seed() -> None:
     assert len(test0) == round(0.2 * data.n_rows)
     share = np.bincount(data.targets[test0]) / len(test0)
     assert np.allclose(share, np.bincount(data.targets) / data.n_rows, atol=0.01)
+
+
+def test_results_give_true_accuracy_and_audit_estimate_per_round(tmp_path: Path) -> None:
+    x, y = load_breast_cancer(return_X_y=True)
+    data = write_csv(tmp_path / "bc.csv", numeric_rows(x, y))
+    out = tmp_path / "out"
+    code = cli.main(["simulate", "--data", str(data), "--feature-columns", "all", "--strategies", "margin",
+                     "--seeds", "2", "--batch-size", "10", "--budget", "200", "--audit-share", "0.2",
+                     "--output", str(out), "--no-progress"])
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["settings"]["audit_share"] == 0.2 and "audit_rounds" not in results["strategies"]["random"]
+    runs = results["strategies"]["margin"]["audit_rounds"]
+    curve = results["strategies"]["margin"]
+    assert len(runs) == 2 and [r["labels"] for r in runs[0]] == curve["labels"]
+    mean = np.mean([[r["accuracy"] for r in run] for run in runs], axis=0)
+    assert mean.tolist() == pytest.approx(curve["accuracy_mean"], abs=1e-5)  # the true test accuracy
+    last = runs[0][-1]
+    assert last["estimate"]["n_audit"] == 40 and last["estimate"]["method"] == "audit"
+    assert last["estimate"]["low"] <= last["estimate"]["accuracy"] <= last["estimate"]["high"]
+    assert abs(last["estimate"]["accuracy"] - last["accuracy"]) < 0.15
+    assert last["stop"] in ("stop", "continue") and runs[0][0]["estimate"]["accuracy"] is None

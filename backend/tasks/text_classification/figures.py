@@ -11,13 +11,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
 from backend import defaults
-from backend.tasks.base import Figures
+from backend.tasks.base import Figures, Refit
 from backend.tasks.text_classification.doubt import annotator_agreement, class_balance, doubtful_labels
 from backend.tasks.text_classification.features import featurize
 from backend.tasks.text_classification.metrics import evaluate
-from backend.tasks.text_classification.model import TextModel
+from backend.tasks.text_classification.model import TextModel, train_model
 from backend.tasks.text_classification.page import render_sections
 
 
@@ -36,6 +38,19 @@ def stop_set_labels(model: TextModel, texts: Sequence[str]) -> tuple[list[Any], 
     else:
         values = [model.labels[int(j)] for j in proba.argmax(axis=1)]
     return values, proba
+
+
+def refit(model: TextModel) -> Refit:
+    """The service's model retrained on subsets of ``model``'s labels (BLAS on one thread)."""
+    targets = model.targets if model.targets is not None else np.zeros(0, dtype=int)
+    counts = model.train_counts if model.train_counts is not None else featurize([])
+
+    def fit_predict(train: npt.NDArray[np.intp], test: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        with threadpool_limits(limits=1):
+            fitted = train_model(counts[train], targets[train], model.labels, model.multilabel)
+            return np.asarray(fitted.predict_proba(counts[test]), dtype=np.float64)
+
+    return Refit(fit_predict, targets, model.multilabel)
 
 
 def figures(model: TextModel, training: Mapping[str, Any] | None, stop_set: Mapping[str, str], ls_url: str,

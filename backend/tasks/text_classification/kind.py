@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from label_studio_sdk.label_interface import LabelInterface
 
-from backend.tasks.base import Figures, Model, Ranker, Schema, Scored, Training
+from backend.tasks.base import Figures, Model, Ranker, Refit, Schema, Scored, Training
 from backend.tasks.text_classification import figures, scoring
 from backend.tasks.text_classification.features import clean_text, featurize
 from backend.tasks.text_classification.labeled import LabeledData, load_data
@@ -69,6 +69,9 @@ class TextClassification:
     def evaluate(self, model: Model, training_file: Mapping[str, Any] | None, stop_set: Mapping[str, Any],
                  schema: Schema, *, ls_url: str, project: int) -> Figures:
         return figures.figures(cast(TextModel, model), training_file, stop_set, ls_url, project)
+
+    def refit(self, model: Model) -> Refit:
+        return figures.refit(cast(TextModel, model))
 
     def stop_set_value(self, task: Mapping[str, Any], schema: Schema, max_chars: int) -> Any:
         return clean_text(task["data"][schema.value_key], schema.object_type, max_chars)[:2000]

@@ -58,12 +58,13 @@ def _cards(m: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     if m.get("status") != "ok":
         return cards
     if m.get("multilabel"):
-        cards += [("Subset accuracy", _pct(m.get("subset_accuracy")), "every choice right"),
+        cards += [("Subset accuracy (CV)", _pct(m.get("subset_accuracy")), "every choice right; biased, see audit"),
                   ("Micro-F1", _pct(m.get("micro_f1")), "over all choices"),
                   ("Hamming loss", _pct(m.get("hamming_loss")), "wrong yes/no decisions")]
     else:
-        cards.append(("Accuracy", _pct(m.get("accuracy")), f"{m.get('n_splits')}-fold, out of fold"))
-    cards += [("Macro-F1", _pct(m.get("macro_f1")), "classes weigh alike"),
+        cards.append(("Accuracy (CV)", _pct(m.get("accuracy")),
+                      f"{m.get('n_splits')}-fold on all labels; strategy-chosen, so biased"))
+    cards += [("Macro-F1 (CV)", _pct(m.get("macro_f1")), "classes weigh alike; biased, see audit"),
               ("Calibration error", _fixed((m.get("calibration") or {}).get("ece")),
                "ECE, 10 bins; lower is better")]
     return cards
