@@ -55,9 +55,10 @@ def server(redis_url: str, tmp: Path, kind: str) -> Iterator[str]:
     if kind == "ours":
         cmd = [sys.executable, "-m", "backend.cli", "web", "--host", "127.0.0.1", "--port", str(port),
                "--workers", "2"]
-    else:
+    else:  # "gthread" (the baseline) or another gunicorn worker class, for comparison
+        threads = ["--threads", "4"] if kind == "gthread" else []
         cmd = [sys.executable, "-m", "gunicorn", "backend.service.wsgi:app", "--bind", f"127.0.0.1:{port}",
-               "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--log-level", "warning",
+               "--workers", "2", "--worker-class", kind, *threads, "--log-level", "warning",
                "--access-logfile", "-", "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms']
     log = open(tmp / f"web-{kind}.log", "wb")  # noqa: SIM115 - closed below, after the process
     proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

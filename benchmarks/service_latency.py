@@ -260,7 +260,7 @@ def machine_facts(redis_kind: str, workers: int) -> list[str]:
     return [
         f"nproc {os.cpu_count()} ({cpu}); load average at the end {load} (the machine is shared)",
         f"Python {platform.python_version()}, gunicorn {gunicorn.__version__} "
-        f"(gthread, {workers} workers x 4 threads), Redis: {redis_kind}",
+        f"(gevent workers that close stalled clients, {workers} workers), Redis: {redis_kind}",
     ]
 
 
