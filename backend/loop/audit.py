@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.loop.project_file import write_audit_draws
 from backend.loop.services import Services
 from backend.loop.state import ProjectConfig
 from strategies import audit_count, draw_audit, place_audit
@@ -45,6 +46,7 @@ def add_audit(svc: Services, config: ProjectConfig, version: str, preds: list[di
         rng = np.random.default_rng([project, draw])
         chosen = draw_audit(len(ids), audit_count(share, head, draw), rng).tolist()
         svc.state.record_audit_draw(project, version, draw, [ids[i] for i in chosen])
+        write_audit_draws(svc.settings.model_dir, project, svc.state.audit_draws(project))
     if not chosen:
         return []
     rng = np.random.default_rng([project, draw, 1])

@@ -1,5 +1,8 @@
 """Each project's config kept beside its models: ``MODEL_DIR/project-<id>/config.json``.
 
+Its audit draws are kept there too (``audit_draws.json``): which tasks were drawn at random
+is known only when drawn, and a lost Redis must not turn labeled audit tasks into ordinary ones.
+
 Redis holds the config ``/setup`` sent (label config, strategy, Label Studio's address and the
 token), but Redis may be lost; this file is what a job or request rebuilds it from, so a lost
 Redis never needs an admin to reconnect the project. It holds a token: it is created readable
@@ -9,17 +12,21 @@ old one (a reader sees the old config or the new one, never half), and never log
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from backend.errors import LsActiveError
 from backend.loop.state import ProjectConfig
 
 log = logging.getLogger(__name__)
 CONFIG_FILE = "config.json"
+AUDIT_FILE = "audit_draws.json"
 
 
 def config_path(model_dir: Path, project: int) -> Path:
@@ -36,9 +43,13 @@ def write_config(model_dir: Path, config: ProjectConfig) -> Path:
     old = read_config(model_dir, config.project)
     if old is not None and replace(old, setup_at=config.setup_at) == config:
         return path
-    data = config.to_json().encode()
+    return _write_private(path, config.to_json().encode())
+
+
+def _write_private(path: Path, data: bytes) -> Path:
+    """``data`` into ``path``, owner-only, whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{CONFIG_FILE}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -66,3 +77,22 @@ def read_config(model_dir: Path, project: int) -> ProjectConfig | None:
                   project, path, type(exc).__name__)
         return None
     return config if config.project == int(project) else None
+
+
+def write_audit_draws(model_dir: Path, project: int, draws: Mapping[str, Any]) -> Path:
+    """Keep every audit draw of ``project`` (version -> draw number and task ids)."""
+    path = Path(model_dir) / f"project-{int(project)}" / AUDIT_FILE
+    return _write_private(path, json.dumps(dict(draws), sort_keys=True).encode())
+
+
+def read_audit_draws(model_dir: Path, project: int) -> dict[str, Any]:
+    """The kept audit draws, or none when there is no file (or it cannot be read)."""
+    path = Path(model_dir) / f"project-{int(project)}" / AUDIT_FILE
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return {}
+    except ValueError:
+        log.error("project %s: %s is unreadable; its audit draws are not known", project, path)
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -3,8 +3,9 @@
 Redis holds only what can be rebuilt, and this is where it is rebuilt from: the project's
 config from its file under ``MODEL_DIR`` (:mod:`backend.loop.project_file`), the version
 records and the current version from the artifact store (the highest-numbered complete
-version), and the label count from Label Studio (a webhook's own payload carries it, and a
-retrain counts what it reads). Every write only fills a gap (``SETNX``/``HSETNX``), so a
+version), the audit draws from their file beside the config, and the label count from
+Label Studio (a webhook's own payload carries it, and a retrain counts what it reads).
+Every write only fills a gap (``SETNX``/``HSETNX``), so a
 rebuild racing with fresh writes, or with another process's rebuild, never undoes them.
 
 A marker key says the rebuild was done for this Redis: one ``EXISTS`` per request or job
@@ -18,7 +19,7 @@ import logging
 
 from backend.loop import keys
 from backend.loop.numbering import version_number
-from backend.loop.project_file import read_config, write_config
+from backend.loop.project_file import read_audit_draws, read_config, write_config
 from backend.loop.services import Services
 from backend.loop.state import ProjectConfig
 
@@ -38,6 +39,12 @@ def restore(svc: Services, project: int) -> bool:
                 for v, r in records.items())
     if added:
         put_back.append(f"{added} version record(s)")
+    if not svc.conn.exists(keys.audit_draws(project)):
+        draws = read_audit_draws(svc.settings.model_dir, project)
+        for version, draw in sorted(draws.items(), key=lambda item: int(item[1].get("draw", 0))):
+            svc.state.record_audit_draw(project, version, int(draw["draw"]), [int(t) for t in draw["task_ids"]])
+        if draws:
+            put_back.append(f"{len(draws)} audit draw(s)")
     latest = max(records, key=lambda v: (version_number(v) or 0, v), default=None)
     if latest is not None and svc.conn.set(keys.current_version(project), latest, nx=True):
         put_back.append(f"current version {latest}")

@@ -173,6 +173,11 @@ class ProjectState:
         raw = self.conn.hget(keys.audit_draws(project), version)
         return json.loads(raw) if raw else None
 
+    def audit_draws(self, project: int) -> dict[str, dict[str, Any]]:
+        """Every draw recorded for ``project``, by version."""
+        raw = self.conn.hgetall(keys.audit_draws(project))
+        return {as_text(k): json.loads(v) for k, v in raw.items()}
+
     def audit_draw_count(self, project: int) -> int:
         return int(self.conn.hlen(keys.audit_draws(project)))
 

@@ -117,3 +117,22 @@ def test_the_config_file_holds_the_token_for_its_owner_only(svc: Services) -> No
     path = svc.settings.model_dir / "project-2" / "config.json"
     assert json.loads(path.read_text())["access_token"] == "secret-2"
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_audit_draws_survive_a_lost_redis(svc: Services) -> None:
+    from backend.loop.audit import add_audit
+    from backend.loop.project_file import AUDIT_FILE
+
+    project = config(4, access_token="token-of-4")
+    remember_config(svc, project)
+    preds = [{"task": 1000 + i, "score": (i * 37 % 101) / 101} for i in range(300)]
+    drawn = add_audit(svc, project, "ls-active-cold-start", preds, head=30)
+    drawn += add_audit(svc, project, "ls-active-v1-x", [dict(p) for p in preds[50:]], head=30)
+    assert drawn and set(svc.state.audit_tasks(4)) == set(drawn)
+    kept = svc.settings.model_dir / "project-4" / AUDIT_FILE
+    assert kept.stat().st_mode & 0o777 == 0o600
+    svc.conn.flushdb()
+    assert svc.state.audit_tasks(4) == {}
+    assert restore(svc, 4) is True
+    assert set(svc.state.audit_tasks(4)) == set(drawn), "labeled audit tasks turned into ordinary ones"
+    assert svc.state.audit_draw_count(4) == 2, "the next draw's number would repeat an earlier one"
