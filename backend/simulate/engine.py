@@ -97,6 +97,8 @@ def run_curve(learner: Learner, choose: Chooser, batch_size: int, budget: int, s
     With ``audit_share`` a share of each batch is the audit sample, and every
     ``audit_every`` rounds the curve records the audit estimate beside the true accuracy.
     """
+    if not all(hasattr(learner, name) for name in ("proba", "fit_rows", "y_pool")):
+        audit_share = 0.0  # the kind has no audit estimate yet (named entities): no audit draws
     rng = np.random.default_rng(seed)
     audit_rng = np.random.default_rng([seed, 2])
     tracker = AuditTracker(audit_share, audit_every, seed)
