@@ -201,13 +201,12 @@ def _abandoned(tmp: Path) -> bool:
         return False
     parts = tmp.name.split("@")
     if tmp.is_dir() and len(parts) == 4 and parts[1] == socket.gethostname() and parts[2].isdigit():
-        return not _alive(int(parts[2]))
+        return not pid_alive(int(parts[2]))
     return age > (ABANDONED_AFTER if tmp.is_dir() else ABANDONED_FILE_AFTER)
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
+def pid_alive(pid: int) -> bool:
+    """Whether a process with ``pid`` runs on this machine (one of another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

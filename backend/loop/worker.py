@@ -10,7 +10,6 @@ own abandoned-job path: retried while retries remain, otherwise moved to the fai
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import time
 
@@ -23,28 +22,18 @@ from rq.registry import StartedJobRegistry
 from backend import defaults
 from backend.loop.scheduling import SERIALIZER
 from backend.loop.state import as_text
+from backend.loop.store import pid_alive
 from backend.loop.trusted_jobs import TrustedJob
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _dead_local_workers(conn: redis.Redis) -> set[str]:
     host = socket.gethostname()
     dead = set()
     for worker in Worker.all(connection=conn):
-        if worker.hostname == host and worker.pid and not _pid_alive(worker.pid):
+        if worker.hostname == host and worker.pid and not pid_alive(worker.pid):
             dead.add(worker.name)
     return dead
 
@@ -63,7 +52,7 @@ def recover_abandoned(conn: redis.Redis, queue_names: list[str]) -> int:
             if job is None or job.worker_name not in dead:
                 continue
             runner = job.meta.get("pid")
-            if job.meta.get("host") == socket.gethostname() and isinstance(runner, int) and _pid_alive(runner):
+            if job.meta.get("host") == socket.gethostname() and isinstance(runner, int) and pid_alive(runner):
                 continue  # its work horse still runs the job and will finish it
             conn.zadd(registry.key, {member: 0})
             recovered += 1
@@ -90,7 +79,7 @@ def _release_dead_scheduler_locks(conn: redis.Redis, queue_names: list[str]) -> 
             continue
         info = {as_text(k): as_text(v) for k, v in conn.hgetall(f"rq:scheduler:{as_text(holder)}").items()}
         pid = int(info.get("pid", "0") or 0)
-        if info.get("hostname") == host and pid and not _pid_alive(pid):
+        if info.get("hostname") == host and pid and not pid_alive(pid):
             conn.delete(lock)
             log.warning("released the scheduler lock of queue %s held by a dead scheduler", name)
 
