@@ -21,6 +21,8 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -136,6 +138,30 @@ def concurrent(base: str, path: str, body: bytes | None, clients: int, per_clien
             "max": max(samples), "errors": sum(r[1] for r in results), "rate": len(samples) / max(wall, 1e-9)}
 
 
+def wrk_run(base: str, path: str, body: bytes, clients: int, seconds: int, tmp: Path) -> dict[str, float] | None:
+    """The same closed-loop load from ``wrk`` (C, one thread): the Python clients above need
+    a core of their own on a 2-core machine, which the servers then lack. None without wrk."""
+    if shutil.which("wrk") is None:
+        return None
+    (tmp / "body.json").write_bytes(body)
+    script = tmp / "post.lua"
+    script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                      f'local f = io.open("{tmp / "body.json"}", "rb"); wrk.body = f:read("*a"); f:close()\n')
+    command = ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", str(script), base + path]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    figures: dict[str, float] = {}
+    for line in out.splitlines():
+        found = re.match(r"\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", line)
+        if found:
+            figures[f"p{found[1]}"] = float(found[2]) * unit[found[3]]
+        elif line.startswith("Requests/sec:"):
+            figures["rate"] = float(line.split()[1])
+        elif "Non-2xx" in line or "Socket errors" in line:
+            figures["errors"] = figures.get("errors", 0) + sum(int(n) for n in re.findall(r"\d+", line))
+    return figures
+
+
 def stall(base: str, count: int) -> list[socket.socket]:
     """Open ``count`` connections that stop mid-request: half in the head, half in the body."""
     host, port = base.removeprefix("http://").split(":")
@@ -232,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     data = bodies(load_rows()[:1000])
     webhook = data["webhook"]
     rows: list[str] = []
+    wrk_rows: list[str] = []
     with tempfile.TemporaryDirectory(prefix="lsa-reliability-") as name, redis_server(Path(name)) as (url, _):
         tmp = Path(name)
         for kind in ("gthread", "ours"):
@@ -242,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
                     requests.post(base + "/webhook", data=webhook, headers=JSON, timeout=30)
                 floor = concurrent(base, "/no-such-path", None, args.clients, args.per_client)
                 hook = concurrent(base, "/webhook", webhook, args.clients, args.per_client)
+                fast = wrk_run(base, "/webhook", webhook, args.clients, 10, tmp)
                 stalled = while_stalled(base, webhook, args.stalled, probes=20)
             forget(url)
             label = "ls-active web (gevent)" if kind == "ours" else "baseline: gthread 2 x 4"
@@ -250,19 +278,23 @@ def main(argv: list[str] | None = None) -> int:
                         f"{hook['errors']} | {floor['p99']:.1f} | {stalled['answered']}/{stalled['probes']} | "
                         f"{stalled['max']:.0f} | {stalled['left_open']} | {stalled['closed_after_s']:.1f} |")
             print(rows[-1], flush=True)
+            if fast is not None:
+                wrk_rows.append(f"| {label} | {fast['rate']:.0f} | {fast['p50']:.1f} | {fast['p99']:.1f} | "
+                                f"{fast.get('errors', 0):.0f} |")
+                print(wrk_rows[-1], flush=True)
         fuzz = fuzz_run()
         print("fuzz:", fuzz, flush=True)
         faults = fault_run(tmp) if args.faults else []
         for figure in faults:
             print("fault:", figure, flush=True)
-    text = section(args, rows, fuzz, faults)
+    text = section(args, rows, wrk_rows, fuzz, faults)
     print(text)
     if args.write:
         bench_docs.write_section(SECTION, text)
     return 0
 
 
-def section(args: argparse.Namespace, rows: list[str], fuzz: dict[str, object],
+def section(args: argparse.Namespace, rows: list[str], wrk_rows: list[str], fuzz: dict[str, object],
             faults: list[dict[str, object]]) -> str:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
@@ -281,6 +313,11 @@ def section(args: argparse.Namespace, rows: list[str], fuzz: dict[str, object],
         "max ms while stalled | stalled left open | closed after s |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows, "",
+    ]
+    if wrk_rows:
+        lines += [f"The same {args.clients} clients from `wrk` (C, one thread, 10 s, after the runs above):", "",
+                  "| Server | req/s | p50 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|", *wrk_rows, ""]
+    lines += [
         f"Fuzzing (tests/service/test_fuzz.py and test_hostile_input.py, fixed seed, 200 examples per "
         f"endpoint test): {fuzz['summary']} in {float(fuzz['seconds']):.0f} s; each asserts no 5xx and a JSON body.",
     ]

@@ -127,6 +127,11 @@ class Event:
     project_labels: int | None = None
 
     @property
+    def labels_changed(self) -> int:
+        """Labels this event created, updated or deleted: what counts toward milestones."""
+        return self.labels_created + self.labels_updated + self.labels_deleted
+
+    @property
     def labels_before(self) -> int | None:
         """Label Studio's count of labels before this event (None when it was not sent)."""
         if self.project_labels is None:

@@ -156,7 +156,9 @@ class Scheduler:
         return {"job": job_id}
 
     # -- events ------------------------------------------------------------------------
-    def on_event(self, event: Event) -> dict[str, Any]:
+    def on_event(self, event: Event, label_events: int | None = None) -> dict[str, Any]:
+        """Act on a webhook event. ``label_events``: the project's count after this event,
+        when the caller has already added it (the webhook counts it with everything else)."""
         project = event.project
         if project is None:
             return {}
@@ -166,10 +168,11 @@ class Scheduler:
             ids, size = sorted(event.task_ids), defaults.MAX_NEW_TASKS_PER_JOB
             jobs = [self.enqueue_score_tasks(project, ids[i:i + size]) for i in range(0, len(ids), size)]
             return {"job": jobs[0], "jobs": len(jobs)}
-        changed = event.labels_created + event.labels_updated + event.labels_deleted
+        changed = event.labels_changed
         if not changed:
             return {}
-        after = self.state.add_label_events(project, changed, before=event.labels_before)
+        after = (self.state.add_label_events(project, changed, before=event.labels_before)
+                 if label_events is None else label_events)
         crossed = milestones_between(self.settings.retrain_every, after - changed, after)
         answer: dict[str, Any] = {
             "label_events": after,

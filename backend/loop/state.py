@@ -26,6 +26,16 @@ def as_text(value: bytes | str) -> str:
 
 
 @dataclass(frozen=True)
+class EventCount:
+    """What counting a webhook event learned from Redis."""
+
+    #: Recovery has run for this Redis (its marker key exists): nothing to rebuild.
+    restored: bool
+    #: The project's label events after this one, when it changed labels.
+    label_events: int | None
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     """What ``/setup`` told us about a project; jobs need it to reach Label Studio."""
 
@@ -110,10 +120,19 @@ class ProjectState:
         self.conn.setnx(keys.current_version(project), version)
 
     # -- label events ------------------------------------------------------------------
-    def count_event(self, project: int, action: str, amounts: dict[str, int], labels: bool) -> None:
-        """Count one webhook event: its action, the amounts by kind, and when it came."""
+    def count_event(self, project: int, action: str, amounts: dict[str, int], labels: bool,
+                    label_events: int = 0, before: int | None = None) -> EventCount:
+        """Count one webhook event in one round trip: its action, the amounts by kind, when it
+        came, and ``label_events`` toward milestones (see :meth:`add_label_events` for
+        ``before``). It also asks whether recovery has run for this Redis, so a webhook
+        costs one round trip while Redis keeps its data.
+
+        Not a transaction: every write is an atomic increment or set on its own, and a
+        webhook is answered inside an annotator's save, where each round trip counts.
+        """
         now = f"{time.time():.3f}"
-        pipe = self.conn.pipeline()
+        pipe = self.conn.pipeline(transaction=False)
+        pipe.exists(keys.restored(project))
         counters = keys.counters(project)
         for name, amount in amounts.items():
             if amount:
@@ -124,7 +143,12 @@ class ProjectState:
         if labels:
             pipe.hset(counters, "last_label_at", now)
         pipe.sadd(keys.PROJECTS, project)
-        pipe.execute()
+        if label_events:
+            if before is not None:
+                pipe.hsetnx(counters, "label_events", max(0, before))
+            pipe.hincrby(counters, "label_events", label_events)
+        answers = pipe.execute()
+        return EventCount(restored=bool(answers[0]), label_events=int(answers[-1]) if label_events else None)
 
     def add_label_events(self, project: int, amount: int, before: int | None = None) -> int:
         """Add to the events that count toward milestones; return the new total.

@@ -141,11 +141,7 @@ def predict() -> Any:
 
 @api.post("/webhook")
 def webhook() -> Any:
-    event = parse_event(body())
-    svc = services()
-    if event.project is not None:
-        restore(svc, event.project)
-    return jsonify(events.handle(svc, event))
+    return jsonify(events.handle(services(), parse_event(body())))
 
 
 @api.post("/train")

@@ -11,14 +11,17 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 
+from backend.labelstudio.payloads import Event
 from backend.loop import keys
 from backend.loop.project_file import write_config
 from backend.loop.recovery import has_model, remember_config, restore
 from backend.loop.services import Services
+from backend.service import events
 from backend.settings import Settings
 from backend.tasks.text_classification.features import featurize
 from backend.tasks.text_classification.model import TextModel, train_model
@@ -136,3 +139,40 @@ def test_audit_draws_survive_a_lost_redis(svc: Services) -> None:
     assert restore(svc, 4) is True
     assert set(svc.state.audit_tasks(4)) == set(drawn), "labeled audit tasks turned into ordinary ones"
     assert svc.state.audit_draw_count(4) == 2, "the next draw's number would repeat an earlier one"
+
+
+def count_round_trips(svc: Services, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, one entry per send to Redis (a whole pipeline is one send)."""
+    sent: list[int] = []
+    connection = svc.conn.connection_pool.get_connection()
+    svc.conn.connection_pool.release(connection)
+    original = type(connection).send_packed_command
+
+    def counting(self: Any, command: Any, check_health: bool = True) -> None:
+        sent.append(1)
+        original(self, command, check_health)
+
+    monkeypatch.setattr(type(connection), "send_packed_command", counting)
+    return sent
+
+
+def test_a_webhook_costs_one_redis_round_trip_while_redis_keeps_its_state(
+        svc: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Label Studio waits inside the annotator's save: counting, the milestone count and the
+    recovery check go to Redis together."""
+    events.handle(svc, Event("ANNOTATION_CREATED", 9, labels_created=1, project_labels=5))  # runs recovery
+    sent = count_round_trips(svc, monkeypatch)
+    answer = events.handle(svc, Event("ANNOTATION_CREATED", 9, labels_created=1, project_labels=6))
+    assert len(sent) == 1 and answer["label_events"] == 6
+    monkeypatch.undo()
+    assert svc.state.counters(9)["labels_created"] == 2
+
+
+def test_a_webhook_to_a_redis_that_lost_everything_rebuilds_and_counts_from_label_studio(
+        svc: Services, model: TextModel) -> None:
+    publish(svc, model, 11, 1, 2)
+    svc.conn.flushdb()
+    answer = events.handle(svc, Event("ANNOTATION_CREATED", 11, labels_created=1, project_labels=31))
+    assert answer["label_events"] == 31, "a lost count starts at Label Studio's, plus this label"
+    assert svc.state.current_version(11) == "ls-active-v2-20260102T000000"
+    assert svc.conn.exists(keys.restored(11))
