@@ -16,6 +16,7 @@ import numpy as np
 from backend.loop.services import Services
 from backend.loop.training import TRAINING_FILE
 from backend.reports.audit import AuditFigures, audit_figures
+from backend.reports.entity_estimate import span_audit_figures
 from backend.reports.estimate import estimate
 from backend.reports.stopping import VersionRecord, earlier_version
 from backend.tasks import Model, TaskKind
@@ -38,5 +39,8 @@ def version_audit(svc: Services, project: int, kind: TaskKind, model: Model,
     if earlier is not None:
         before = svc.store.read_json(project, earlier.version, TRAINING_FILE) or {}
         earlier_rows = rows_of(task_ids, {int(t) for t in before.get("task_ids") or []})
+    if refit.fit_tags is not None:  # tag sequences: entity F1 on the audit sentences
+        return span_audit_figures(refit.fit_tags, refit.tags, np.arange(len(task_ids), dtype=np.intp), audit,
+                                  seed=project)
     return audit_figures(refit.fit_predict, refit.targets, np.arange(len(task_ids), dtype=np.intp), audit,
                          earlier_rows=earlier_rows, multilabel=refit.multilabel, seed=project)

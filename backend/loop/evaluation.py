@@ -43,7 +43,8 @@ def contract(est: Estimate) -> dict[str, Any]:
     data = est.to_dict()
     return {"accuracy": data["accuracy"], "low": data["low"], "high": data["high"], "macro_f1": data["macro_f1"],
             "n_audit": data["n_audit"], "method": "audit", "macro_f1_low": data["macro_f1_low"],
-            "macro_f1_high": data["macro_f1_high"], "needed": data["needed"], "min_audit": data["min_audit"]}
+            "macro_f1_high": data["macro_f1_high"], "needed": data["needed"], "min_audit": data["min_audit"],
+            "measure": data["measure"]}
 
 
 def _history(svc: Services, project: int) -> tuple[list[VersionRecord], dict[str, Any]]:

@@ -204,6 +204,8 @@ def run(args: argparse.Namespace) -> int:
                               labels=args.labels, limit=args.limit)
         folder.mkdir(parents=True, exist_ok=True)
         _say(f"ls-active demo: folder {folder}, {len(data.texts)} texts from {data.name}")
+        if data.credit:
+            _say(data.credit)
         with _running(args, folder) as (ls, backend):
             project, url = _prepare(ls, backend, data, args, started)
             (folder / STATE_FILE).write_text(json.dumps({
@@ -230,8 +232,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dir", default="demo-data", help="folder for Label Studio's and the backend's data "
                                                      "(default ./demo-data; reused by the next run)")
-    p.add_argument("--data", type=Path, help="CSV (header row) or JSON list of texts "
-                                             "(default: trec6.csv beside the repository, else a bundled sample)")
+    p.add_argument("--data", type=Path, help="CSV (header row) or JSON list of texts, or a CoNLL file of tagged "
+                                             "sentences for a named-entity project (default: trec6.csv beside "
+                                             "the repository, else a bundled sample)")
     p.add_argument("--text-column", default="text", help="column holding the text (default: text)")
     p.add_argument("--label-column", help="column whose distinct values become the classes (default: label)")
     p.add_argument("--labels", help="the classes as a comma list, instead of --label-column")

@@ -3,7 +3,8 @@
 The default is the TREC question set in the repository (``datasets/trec6.csv``)
 with the repository's ``label_config.xml``. An installed wheel has neither, so it falls back
 to an embedded copy of the config and a small generated sample of questions. A user's own
-file brings its own classes: from ``--labels`` or the distinct values of a label column.
+file brings its own classes: from ``--labels`` or the distinct values of a label column; a
+CoNLL file makes a named-entity project instead (:mod:`backend.ops.demo_conll`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from backend.errors import LsActiveError
+from backend.ops.demo_conll import conll_demo, is_conll
 from backend.tasks.records import read_rows
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -75,6 +77,8 @@ class DemoData:
     label_config: str
     texts: tuple[str, ...]
     name: str
+    #: What the data's licence asks the demo to say where it uses the data.
+    credit: str = ""
 
     def tasks(self) -> list[dict[str, dict[str, str]]]:
         return [{"data": {"text": text}} for text in self.texts]
@@ -148,7 +152,11 @@ def load_demo_data(
     else:
         default = False
     if not path.exists():
-        raise DemoDataError(f"{path} does not exist; pass --data with a CSV or JSON file of texts")
+        raise DemoDataError(f"{path} does not exist; pass --data with a CSV or JSON file of texts "
+                            "or a CoNLL file of tagged sentences")
+    if is_conll(path):
+        config, sentences, credit = conll_demo(path, limit, DemoDataError)
+        return DemoData(config, sentences, path.stem, credit)
     rows = read_rows(path)
     texts = tuple(t for t in _column(rows, text_column, "--text-column", path) if t)[:limit]
     if not texts:

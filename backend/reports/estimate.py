@@ -54,6 +54,9 @@ class Estimate:
     n_audit: int
     min_audit: int = MIN_AUDIT
     method: str = "audit"
+    #: What ``accuracy`` holds: ``"accuracy"`` (share of tasks right), or ``"entity_f1"`` for
+    #: named entities (entity micro-F1; ``macro_f1`` is then the macro over entity types).
+    measure: str = "accuracy"
 
     @property
     def ok(self) -> bool:

@@ -100,6 +100,11 @@ class Refit:
     fit_predict: Callable[[npt.NDArray[np.intp], npt.NDArray[np.intp]], npt.NDArray[np.float64]]
     targets: npt.NDArray[Any]
     multilabel: bool
+    #: For a kind measured on tag sequences (named entities) instead of class probabilities:
+    #: ``fit_tags(train_rows, test_rows)`` trains on the first and tags the second, and
+    #: ``tags`` holds each row's true tags; the audit is then entity F1, not accuracy.
+    fit_tags: Callable[[npt.NDArray[np.intp], npt.NDArray[np.intp]], list[list[str]]] | None = None
+    tags: Sequence[Sequence[str]] = ()
 
 
 @dataclass

@@ -197,5 +197,8 @@ def test_the_report_shows_entity_scores(ner: NerLoop, tmp_path: Path) -> None:
     evaluation = mine["report"]["evaluation"]
     assert evaluation["status"] == "ok" and set(evaluation["per_type"]) == {"PER", "ORG", "LOC"}
     assert 0.0 < evaluation["micro"]["f1-score"] <= 1.0
+    estimate = mine["report"]["estimate"]
+    assert estimate["measure"] == "entity_f1" and estimate["n_audit"] + estimate["needed"] == estimate["min_audit"]
     page = requests.get(f"{ner.backend.url}/report/{ner.project}", timeout=30).text
     assert "Entity F1" in page
+    assert f"the estimate needs {estimate['needed']} more audit label(s)" in page or "Entity F1 (micro)" in page

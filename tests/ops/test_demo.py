@@ -135,14 +135,15 @@ class Demo:
         return self.process.wait(timeout=timeout)
 
 
-def start_demo(folder: Path, ls_port: int, backend_port: int, name: str) -> Demo:
+def start_demo(folder: Path, ls_port: int, backend_port: int, name: str, extra: tuple[str, ...] = (),
+               limit: int = LIMIT) -> Demo:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "BASIC_AUTH_"))}
     env.update(RETRAIN_EVERY="5", LOG_LEVEL="INFO")
     output = folder.parent / f"{name}.out"
     with output.open("wb") as out:
         process = spawn(
-            [sys.executable, "-m", "backend.cli", "demo", "--dir", str(folder), "--limit", str(LIMIT),
-             "--ls-port", str(ls_port), "--port", str(backend_port)],
+            [sys.executable, "-m", "backend.cli", "demo", "--dir", str(folder), "--limit", str(limit),
+             "--ls-port", str(ls_port), "--port", str(backend_port), *extra],
             env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     return Demo(folder, process, output, ls_port, backend_port)
 

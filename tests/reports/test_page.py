@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from backend.labelstudio.links import task_link
+from backend.reports.entity_estimate import entity_estimate
 from backend.reports.estimate import Estimate, estimate
 from backend.reports.page import (
     ACCURACY_COLOR,
@@ -188,3 +189,11 @@ def test_write_learning_curve_png(tmp_path: Path) -> None:
 def test_render_accepts_stored_metrics(parts: dict[str, Any]) -> None:
     stored = Evaluation.from_dict(parts["ev"].to_dict())
     assert page(parts, evaluation=stored) == page(parts, evaluation=parts["ev"].to_dict())
+
+
+def test_a_span_estimate_is_shown_as_entity_f1_not_accuracy(parts: dict[str, Any]) -> None:
+    truth = [["B-PER", "O"], ["B-LOC", "O"], ["O", "O"]] * 12
+    guess = [["B-PER", "O"], ["O", "O"], ["O", "O"]] * 12
+    html = page(parts, estimate=entity_estimate(truth, guess))
+    assert "Entity F1 (micro)" in html and "Entity F1 (macro over types)" in html and ">66.7%<" in html
+    assert "Accuracy</div>" not in html and "bootstrap over the audit sentences" in html

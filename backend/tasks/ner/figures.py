@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
@@ -65,6 +66,25 @@ def cross_validate(model: SpanModel, seed: int = 0) -> dict[str, Any]:
             start = stop
     scores = entity_scores(model.train_tags, guess)
     return {"status": "ok", "n_labels": n, "n_splits": N_SPLITS, **scores}
+
+
+def refit_tags(model: SpanModel, attrs: Sequence[list[list[str]]], train: npt.NDArray[np.intp],
+               test: npt.NDArray[np.intp]) -> list[list[str]]:
+    """Tags of ``model``'s labeled sentences ``test`` by a CRF trained on its sentences ``train`` only.
+
+    ``attrs`` are the token attributes of every labeled sentence, computed once by the caller
+    so that the folds of one audit do not compute them again.
+    """
+    words, tags = model.train_words, model.train_tags
+    sub = train_model([words[i] for i in train.tolist()], [tags[i] for i in train.tolist()], model.labels,
+                      [attrs[i] for i in train.tolist()])
+    decoded = sub.decode_attributes([a for i in test.tolist() for a in attrs[i]], [len(words[i]) for i in test])
+    out, start = [], 0
+    for i in test.tolist():
+        stop = start + len(words[i])
+        out.append([sub.tags[j] for j in decoded.best_tags[start:stop].tolist()])
+        start = stop
+    return out
 
 
 def stop_set_entities(model: SpanModel, texts: Sequence[str]) -> list[str]:
