@@ -91,11 +91,17 @@ def strategy_chooser(name: str, data: LabeledData | None = None) -> Chooser:
 
 
 def run_curve(learner: Learner, choose: Chooser, batch_size: int, budget: int, seed: int,
-              progress: Progress | None = None, audit_share: float = 0.0, audit_every: int = 1) -> Curve:
+              progress: Progress | None = None, audit_share: float = 0.0, audit_every: int = 1,
+              blind_selection: bool = False) -> Curve:
     """One learning curve: label ``batch_size`` more rows per round until ``budget``.
 
     With ``audit_share`` a share of each batch is the audit sample, and every
     ``audit_every`` rounds the curve records the audit estimate beside the true accuracy.
+    With ``blind_selection`` the strategy chooses from a model trained without the labeled
+    audit rows while the measured model trains on every label. The service lets the strategy
+    see them (the default here), which leaves the audit estimate low; blind selection removes
+    most of that bias but can cost the strategy dearly on some runs
+    (``benchmarks/audit_selection.py``, BENCHMARKS.md).
     """
     if not all(hasattr(learner, name) for name in ("proba", "fit_rows", "y_pool")):
         audit_share = 0.0  # named entities: no audit draws (their estimate costs 5 CRF fits a round)
@@ -109,6 +115,10 @@ def run_curve(learner: Learner, choose: Chooser, batch_size: int, budget: int, s
     while len(labeled) < budget:
         remaining = np.flatnonzero(unlabeled).astype(np.intp)
         k = min(batch_size, budget - len(labeled))
+        if blind_selection and tracker.audit and len(labeled):
+            steering = labeled[~np.isin(labeled, tracker.audit)]
+            if len(steering):
+                learner.fit(steering)
         start = time.perf_counter()
         picks = np.asarray(choose(learner, remaining, labeled, k, rng), dtype=np.intp)
         picks = tracker.batch(picks, remaining, audit_rng)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import random
 from pathlib import Path
@@ -133,6 +134,39 @@ def test_a_seed_reproduces_its_curve() -> None:
         curves.append(run_curve(learner, strategy_chooser(DEFAULT_STRATEGY), 10, 40, 3))
     assert curves[0].accuracy == curves[1].accuracy
     assert curves[0].labels == [10, 20, 30, 40]
+
+
+def test_blind_selection_chooses_from_a_model_without_audit_labels_and_measures_one_with_all() -> None:
+    """The strategy must not steer by the labels the estimate is judged on; the measured
+    model still learns from every label."""
+    x, y = load_breast_cancer(return_X_y=True)
+    from backend.tasks.text_classification.labeled import LabeledData
+
+    data = LabeledData(labels=("a", "b"), targets=y.astype(np.intp), matrix=x, name="bc")
+    pool, test = split_rows(data, 4)
+    learner = make_learner(data, pool, test)
+    fits: list[np.ndarray] = []
+    fit = learner.fit
+
+    def record(labeled: np.ndarray) -> None:
+        fits.append(np.array(labeled))
+        fit(labeled)
+
+    learner.fit = record  # type: ignore[method-assign]
+    left_out: list[set[int]] = []
+    choose = strategy_chooser(DEFAULT_STRATEGY)
+
+    def spy(learner: Any, remaining: Any, labeled: Any, k: int, rng: Any) -> Any:
+        if len(labeled):
+            steering = set(fits[-1].tolist())
+            assert steering < set(labeled.tolist()), "the choosing model trains on known labels only"
+            left_out.append(set(labeled.tolist()) - steering)
+        return choose(learner, remaining, labeled, k, rng)
+
+    run_curve(learner, spy, 10, 200, 4, audit_share=0.2, audit_every=5, blind_selection=True)
+    assert [len(rows) for rows in left_out] == [2 * r for r in range(1, 20)], "2 audit draws a round, all left out"
+    assert all(a < b for a, b in itertools.pairwise(left_out)), "an audit row stays left out"
+    assert len(fits[-1]) == 200, "the measured model trains on every label, audit ones included"
 
 
 def test_all_and_default_resolve_through_the_registry() -> None:
