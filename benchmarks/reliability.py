@@ -157,7 +157,9 @@ def wrk_run(base: str, path: str, body: bytes, clients: int, seconds: int, tmp: 
             figures[f"p{found[1]}"] = float(found[2]) * unit[found[3]]
         elif line.startswith("Requests/sec:"):
             figures["rate"] = float(line.split()[1])
-        elif "Non-2xx" in line or "Socket errors" in line:
+        elif line.strip().startswith("Non-2xx"):  # "Non-2xx or 3xx responses: 12"
+            figures["errors"] = figures.get("errors", 0) + int(line.rsplit(":", 1)[1])
+        elif line.strip().startswith("Socket errors:"):  # "connect 0, read 0, write 0, timeout 5"
             figures["errors"] = figures.get("errors", 0) + sum(int(n) for n in re.findall(r"\d+", line))
     return figures
 

@@ -36,6 +36,19 @@ def load_rows(name: str = "trec6.csv") -> list[dict[str, Any]]:
     return read_rows(DATA / name)
 
 
+def record_fits(learner: Any) -> list[Any]:
+    """Make ``learner.fit`` also keep a copy of the rows of every fit, in order; return that list."""
+    fits: list[Any] = []
+    fit = learner.fit
+
+    def recording(labeled: Any) -> None:
+        fits.append(labeled.copy())
+        fit(labeled)
+
+    learner.fit = recording
+    return fits
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,10 +149,10 @@ def start_demo(folder: Path, ls_port: int, backend_port: int, name: str, extra: 
     return Demo(folder, process, output, ls_port, backend_port)
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    folder = tmp_path_factory.mktemp("demo") / "demo-data"
-    running = start_demo(folder, free_port(), free_port(), "first")
+@contextmanager
+def ready_demo(folder: Path, name: str, extra: tuple[str, ...] = (), limit: int = LIMIT) -> Iterator[Demo]:
+    """A demo on free ports, once it says it is ready; interrupted and stopped afterwards."""
+    running = start_demo(folder, free_port(), free_port(), name, extra, limit=limit)
     try:
         running.wait_for(READY, READY_TIMEOUT)
         yield running
@@ -159,6 +160,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         if running.process.poll() is None:
             running.interrupt()
         stop(running.process)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    with ready_demo(tmp_path_factory.mktemp("demo") / "demo-data", "first") as running:
+        yield running
 
 
 def listening(port: int) -> bool:

@@ -15,10 +15,9 @@ from backend.ops.demo_data import DemoDataError, load_demo_data
 from backend.tasks import parse_label_config
 from backend.tasks.ner.conll import Sentence, read_conll
 from backend.tasks.ner.schema import SpanSchema
-from tests.conftest import DATA, free_port
+from tests.conftest import DATA
 from tests.lsapi import wait_until
-from tests.ops.test_demo import READY, READY_TIMEOUT, Demo, start_demo
-from tests.processes import stop
+from tests.ops.test_demo import Demo, ready_demo
 
 BTC = DATA / "btc.conll"
 LIMIT = 200
@@ -63,15 +62,9 @@ def test_unusable_conll_says_what_is_wrong(tmp_path: Path, content: str, message
 
 @pytest.fixture(scope="module")
 def ner_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    folder = tmp_path_factory.mktemp("ner-demo") / "demo-data"
-    running = start_demo(folder, free_port(), free_port(), "ner", ("--data", str(BTC)), limit=LIMIT)
-    try:
-        running.wait_for(READY, READY_TIMEOUT)
+    with ready_demo(tmp_path_factory.mktemp("ner-demo") / "demo-data", "ner", ("--data", str(BTC)),
+                    limit=LIMIT) as running:
         yield running
-    finally:
-        if running.process.poll() is None:
-            running.interrupt()
-        stop(running.process)
 
 
 def span_result(sentence: Sentence) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from backend.tasks.text_classification.features import featurize
 from backend.tasks.text_classification.labeled import load_data
 from backend.tasks.text_classification.metrics import evaluate
 from backend.tasks.text_classification.model import train_model
-from tests.conftest import DATA, load_rows
+from tests.conftest import DATA, load_rows, record_fits
 
 STOP_SET = range(4000, 5000)  # rows never used for training below
 
@@ -43,14 +43,7 @@ def trec_active() -> tuple[Curve, list[np.ndarray], Any]:
     data = load_data(DATA / "trec6.csv")
     pool, test = data.split_rows(0)
     learner = data.learner(pool, test, data.prepare())
-    seen: list[np.ndarray] = []
-    fit = learner.fit
-
-    def capture(labeled: np.ndarray) -> None:
-        seen.append(np.array(labeled))
-        fit(labeled)
-
-    learner.fit = capture  # type: ignore[method-assign]
+    seen: list[np.ndarray] = record_fits(learner)
     with threadpool_limits(limits=1):
         curve = run_curve(learner, strategy_chooser("default", data), 10, 300, 0, audit_share=0.1, audit_every=5)
     return curve, seen, learner

@@ -21,7 +21,7 @@ from backend.simulate.results import aulc, labels_to
 from backend.tasks.text_classification.labeled import load_data, split_rows
 from backend.tasks.text_classification.learners import make_learner
 from strategies import DEFAULT_STRATEGY, STRATEGIES
-from tests.conftest import DATA
+from tests.conftest import DATA, record_fits
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -145,14 +145,7 @@ def test_blind_selection_chooses_from_a_model_without_audit_labels_and_measures_
     data = LabeledData(labels=("a", "b"), targets=y.astype(np.intp), matrix=x, name="bc")
     pool, test = split_rows(data, 4)
     learner = make_learner(data, pool, test)
-    fits: list[np.ndarray] = []
-    fit = learner.fit
-
-    def record(labeled: np.ndarray) -> None:
-        fits.append(np.array(labeled))
-        fit(labeled)
-
-    learner.fit = record  # type: ignore[method-assign]
+    fits = record_fits(learner)
     left_out: list[set[int]] = []
     choose = strategy_chooser(DEFAULT_STRATEGY)
 
