@@ -22,8 +22,9 @@ from backend.loop.credentials import client_for, project_config
 from backend.loop.services import Services
 from backend.loop.state import ProjectConfig, ProjectState
 from backend.loop.stopset import ensure_stop_set
+from backend.loop.training import SELECTION_FILE
 from backend.settings import Settings
-from backend.tasks import Model, kind_of
+from backend.tasks import Model, Scored, kind_of
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,19 @@ def ranking(settings: Settings, project: int) -> dict[str, int]:
 
 def scored_predictions(svc: Services, config: ProjectConfig, tasks: list[dict[str, Any]], model: Model | None,
                        version: str) -> list[dict[str, Any]]:
-    """The project's kind and strategy over ``tasks``: one prediction each, with its task id."""
+    """The project's kind and strategy over ``tasks``: one prediction each, with its task id.
+
+    The order comes from the version's selection model when it has one (trained without the
+    labeled audit tasks: :func:`backend.loop.training.selection_model`); what annotators see
+    pre-selected comes from the version's model, which learned from every label.
+    """
     kind = kind_of(config.schema)
     inputs = kind.inputs(tasks, config.schema, svc.settings.max_text_chars)
-    scored = kind.score(inputs, model, config.schema, kind.strategy(config.strategy),
+    selection = svc.store.load_extra(config.project, version, SELECTION_FILE) if model is not None else None
+    scored = kind.score(inputs, selection or model, config.schema, kind.strategy(config.strategy),
                         **ranking(svc.settings, config.project))
+    if selection is not None and model is not None:
+        scored = Scored(scored.scores, kind.fallback_score(inputs, model, config.schema).outputs)
     preds = kind.predictions(config.schema, scored, version)
     for task, pred in zip(tasks, preds, strict=True):
         pred["task"] = int(task["id"])

@@ -15,6 +15,7 @@ Only complete folders (model and meta file) count as versions, and only they are
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import logging
 import os
@@ -51,6 +52,13 @@ class ArtifactError(LsActiveError):
     """An artifact that is missing or unreadable."""
 
 
+def artifact_bytes(model: Model) -> bytes:
+    """A model serialized as :meth:`ArtifactStore.write` stores one, for a version's extra files."""
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer, compress=3)
+    return buffer.getvalue()
+
+
 def _alias_legacy_modules() -> None:
     """Artifacts name their classes by module path: let 0.1's paths find today's classes."""
     for old, new in LEGACY_MODEL_MODULES.items():
@@ -61,7 +69,7 @@ def _alias_legacy_modules() -> None:
 class ArtifactStore:
     def __init__(self, root: Path, cache_size: int = 8) -> None:
         self.root = Path(root)
-        self._cache: OrderedDict[tuple[int, str], Model] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, str, str], Model] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -109,17 +117,27 @@ class ArtifactStore:
         os.replace(tmp, folder / name)
 
     def load(self, project: int, version: str) -> Model:
-        cache_key = (int(project), version)
+        model = self._load(project, version, MODEL_FILE)
+        if model is None:
+            raise ArtifactError(f"model version {version} of project {project} is not in {self.root}")
+        return model
+
+    def load_extra(self, project: int, version: str, name: str) -> Model | None:
+        """A second model stored beside a version (:func:`artifact_bytes`), or None if it has none."""
+        return self._load(project, version, name)
+
+    def _load(self, project: int, version: str, name: str) -> Model | None:
+        cache_key = (int(project), version, name)
         with self._lock:
             if cache_key in self._cache:
                 self._cache.move_to_end(cache_key)
                 return self._cache[cache_key]
-        path = self.path(project, version) / MODEL_FILE
+        path = self.path(project, version) / name
         try:
             _alias_legacy_modules()
             model = joblib.load(path)
         except FileNotFoundError:
-            raise ArtifactError(f"model version {version} of project {project} is not in {self.root}") from None
+            return None
         except Exception as exc:  # a damaged file must not take the service down
             raise ArtifactError(f"model version {version} of project {project} is unreadable: {exc}") from exc
         if not (hasattr(model, "labels") and hasattr(model, "n_train")):

@@ -92,15 +92,15 @@ def strategy_chooser(name: str, data: LabeledData | None = None) -> Chooser:
 
 def run_curve(learner: Learner, choose: Chooser, batch_size: int, budget: int, seed: int,
               progress: Progress | None = None, audit_share: float = 0.0, audit_every: int = 1,
-              blind_selection: bool = False) -> Curve:
+              blind_selection: bool = True) -> Curve:
     """One learning curve: label ``batch_size`` more rows per round until ``budget``.
 
     With ``audit_share`` a share of each batch is the audit sample, and every
     ``audit_every`` rounds the curve records the audit estimate beside the true accuracy.
-    With ``blind_selection`` the strategy chooses from a model trained without the labeled
-    audit rows while the measured model trains on every label. The service lets the strategy
-    see them (the default here), which leaves the audit estimate low; blind selection removes
-    most of that bias but can cost the strategy dearly on some runs
+    With ``blind_selection`` (the default, as the service does it:
+    :func:`backend.loop.training.selection_model`) the strategy chooses from a model trained
+    without the labeled audit rows while the measured model trains on every label. A strategy
+    that sees them steers around them and leaves the audit estimate low
     (``benchmarks/audit_selection.py``, BENCHMARKS.md).
     """
     if not all(hasattr(learner, name) for name in ("proba", "fit_rows", "y_pool")):

@@ -136,9 +136,9 @@ def test_a_seed_reproduces_its_curve() -> None:
     assert curves[0].labels == [10, 20, 30, 40]
 
 
-def test_blind_selection_chooses_from_a_model_without_audit_labels_and_measures_one_with_all() -> None:
-    """The strategy must not steer by the labels the estimate is judged on; the measured
-    model still learns from every label."""
+def test_the_strategy_chooses_from_a_model_without_audit_labels_and_measures_one_with_all() -> None:
+    """As the service does by default: the strategy must not steer by the labels the estimate
+    is judged on; the measured model still learns from every label."""
     x, y = load_breast_cancer(return_X_y=True)
     from backend.tasks.text_classification.labeled import LabeledData
 
@@ -156,7 +156,7 @@ def test_blind_selection_chooses_from_a_model_without_audit_labels_and_measures_
             left_out.append(set(labeled.tolist()) - steering)
         return choose(learner, remaining, labeled, k, rng)
 
-    run_curve(learner, spy, 10, 200, 4, audit_share=0.2, audit_every=5, blind_selection=True)
+    run_curve(learner, spy, 10, 200, 4, audit_share=0.2, audit_every=5)
     assert [len(rows) for rows in left_out] == [2 * r for r in range(1, 20)], "2 audit draws a round, all left out"
     assert all(a < b for a, b in itertools.pairwise(left_out)), "an audit row stays left out"
     assert len(fits[-1]) == 200, "the measured model trains on every label, audit ones included"
