@@ -7,9 +7,11 @@ session. A real Label Studio comes from ``tests/ls_fixtures.py``.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,6 +129,21 @@ def backend(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     server = Backend(backend_env(redis_url, tmp), tmp)
     yield server
     server.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A run stopped with SIGTERM (a CI time-out, ``kill``) tears down as an interrupted one does.
+
+    Python's default for SIGTERM ends the process at once, without ``finally`` blocks or
+    fixture teardowns, which would leave every Label Studio, backend and worker the session
+    started running. As KeyboardInterrupt, pytest stops the test and runs the teardowns.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
 
 
 @pytest.fixture(scope="session", autouse=True)
