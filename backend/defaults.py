@@ -60,6 +60,16 @@ MULTILABEL_FOLD_ROWS = 500
 #: Bounds of a chosen threshold: a cut at the very edge fits a few tasks, not the label.
 MULTILABEL_THRESHOLD_RANGE = (0.05, 0.95)
 
+# -- per-project model and loop settings (backend.loop.options) ---------------------------------
+
+#: What a regularization C may be (``MODEL_C``, extra_params ``C``): far outside it a logistic
+#: regression learns nothing or memorises its labels.
+MODEL_C_RANGE = (1e-4, 1e4)
+#: Class weights: ``none`` (every label counts once) or ``balanced`` (inversely to its class's count).
+CLASS_WEIGHTS = ("none", "balanced")
+#: The largest ranking batch (``BATCH_SIZE``, extra_params ``batch_size``) a project may ask for.
+MAX_BATCH_SIZE = 1_000
+
 # -- jobs and Redis ----------------------------------------------------------------------------
 
 #: Seconds RQ keeps a finished retrain or rescore (``/job_status`` and ``check`` read them).

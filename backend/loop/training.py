@@ -10,6 +10,7 @@ from typing import Any
 from backend.errors import NotEnoughLabels
 from backend.loop.credentials import client_for, project_config
 from backend.loop.numbering import highest, reserve, version_name
+from backend.loop.options import PARAM_NAMES, for_kind, resolve
 from backend.loop.services import Services
 from backend.tasks import kind_of
 
@@ -50,12 +51,16 @@ def train_and_publish(svc: Services, project: int) -> dict[str, Any]:
     if summary.get("unknown_labels"):
         log.warning("project %s: ignored annotations with labels not in the config: %s", project,
                     summary["unknown_labels"])
+    options = resolve(svc.settings, config.options)
+    model_options = {k: v for k, v in options.model().items() if k in kind.model_options}
     t0 = time.perf_counter()
-    model = kind.train(training, config.schema)
+    model = kind.train(training, config.schema, model_options)
     train_s = time.perf_counter() - t0
     version = next_version(svc, project, in_label_studio)
     record = {"version": version, "project": project, "created_at": time.time(), "kind": kind.name, **summary,
-              "strategy": config.strategy, "read_seconds": round(read_s, 3), "train_seconds": round(train_s, 3)}
+              "strategy": config.strategy, "options": for_kind(options, kind.model_options),
+              "options_from_project": sorted(PARAM_NAMES[k] for k in config.options if k in PARAM_NAMES),
+              "read_seconds": round(read_s, 3), "train_seconds": round(train_s, 3)}
     svc.store.write(project, version, model, record, extra_files={TRAINING_FILE: kind.training_file(training)})
     svc.state.publish_version(project, version, record)
     svc.state.set_status(project, last_version=version, last_train_at=time.time())

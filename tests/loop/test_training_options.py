@@ -1,0 +1,83 @@
+"""The retrain job trains each project with its own settings and records them with the version."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from backend.loop import training
+from backend.loop.options import parse_overrides
+from backend.loop.services import Services
+from backend.loop.state import ProjectConfig
+from backend.settings import Settings
+from backend.tasks.text_classification.features import featurize
+from backend.tasks.text_classification.kind import TEXT_CLASSIFICATION as TEXT
+from backend.tasks.text_classification.schema import TaskSchema
+from tests.conftest import backend_env, load_rows
+
+SCHEMA = TaskSchema("label", "text", "Text", "text", ("HUM", "LOC"), False)
+
+
+def labeled_tasks() -> list[dict[str, Any]]:
+    """Imbalanced on purpose: 60 questions about people, 8 about places."""
+    rows = load_rows()
+    people = [r for r in rows if r["label"] == "HUM"][:60]
+    places = [r for r in rows if r["label"] == "LOC"][:8]
+    return [{"id": i + 1, "data": {"text": r["text"]},
+             "annotations": [{"completed_by": 1, "was_cancelled": False,
+                              "result": [{"from_name": "label", "to_name": "text", "type": "choices",
+                                          "value": {"choices": [r["label"]]}}]}]}
+            for i, r in enumerate(people + places)]
+
+
+class FakeLabelStudio:
+    """The two calls a retrain makes, answered from memory."""
+
+    def __init__(self, tasks: list[dict[str, Any]]) -> None:
+        self.tasks = tasks
+
+    def iter_tasks(self, project: int, labeled: bool, page_size: int) -> Iterator[dict[str, Any]]:
+        return iter(self.tasks)
+
+    def list_prediction_versions(self, project: int) -> dict[str, int]:
+        return {}
+
+
+@pytest.fixture()
+def svc(redis_url: str, redis_conn: redis.Redis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Services:
+    tasks = labeled_tasks()
+    monkeypatch.setattr(training, "client_for",
+                        lambda svc, config: contextlib.nullcontext(FakeLabelStudio(tasks)))
+    return Services.create(Settings.from_env(backend_env(redis_url, tmp_path)))
+
+
+def retrain(svc: Services, project: int, params: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    overrides = parse_overrides(params, TEXT.learners, TEXT.model_options, TEXT.name)
+    svc.state.save_config(ProjectConfig(project, SCHEMA, "http://ls", "token", options=overrides))
+    record = training.train_and_publish(svc, project)
+    return record, svc.store.load(project, record["version"])
+
+
+def test_a_projects_c_and_class_weights_change_its_model(svc: Services) -> None:
+    default_record, default = retrain(svc, 1, {})
+    weak_record, weak = retrain(svc, 2, {"C": 0.05})
+    balanced_record, balanced = retrain(svc, 3, {"class_weight": "balanced", "calibrate": False})
+    probe = featurize([r["text"] for r in load_rows()[-400:] if r["label"] in ("HUM", "LOC")])
+    p_default, p_weak, p_balanced = (m.predict_proba(probe) for m in (default, weak, balanced))
+    # stronger regularization: the texts move the probabilities much less (toward the class shares)
+    assert p_weak[:, 1].std() < p_default[:, 1].std() / 2
+    # balanced weights: the rare class (LOC, 8 of 68 labels) is predicted more often and more probably
+    assert p_balanced[:, 1].mean() > p_default[:, 1].mean() + 0.05
+    assert (p_balanced.argmax(axis=1) == 1).sum() > (p_default.argmax(axis=1) == 1).sum()
+    assert default_record["options"] == {"learner": "auto", "C": 10.0, "class_weight": "none", "calibrate": True,
+                                         "retrain_every": [10], "batch_size": 10}
+    assert weak_record["options"]["C"] == 0.05 and weak_record["options_from_project"] == ["C"]
+    assert balanced_record["options"]["class_weight"] == "balanced"
+    assert balanced_record["options"]["calibrate"] is False
+    assert balanced.meta["options"] == {"learner": "auto", "c": 10.0, "class_weight": "balanced", "calibrate": False}
+    assert svc.state.version_record(3, balanced_record["version"])["options"] == balanced_record["options"]
