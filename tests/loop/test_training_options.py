@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from backend.loop import training
+from backend.loop.evaluation import REPORT_FILE, evaluate_version
 from backend.loop.options import parse_overrides
 from backend.loop.services import Services
 from backend.loop.state import ProjectConfig
@@ -81,3 +82,13 @@ def test_a_projects_c_and_class_weights_change_its_model(svc: Services) -> None:
     assert balanced_record["options"]["calibrate"] is False
     assert balanced.meta["options"] == {"learner": "auto", "c": 10.0, "class_weight": "balanced", "calibrate": False}
     assert svc.state.version_record(3, balanced_record["version"])["options"] == balanced_record["options"]
+
+
+def test_the_versions_report_shows_its_settings(svc: Services) -> None:
+    record, _ = retrain(svc, 5, {"C": 0.05, "retrain_every": [5, 10]})
+    report = evaluate_version(svc, 5, record["version"], "http://ls")
+    assert report["options"] == record["options"]
+    assert report["options"]["retrain_every"] == [5, 10] and report["options"]["batch_size"] == 5
+    html = (svc.store.path(5, record["version"]) / REPORT_FILE).read_text()
+    assert "C: <b>0.05</b> (project)" in html and "retrain_every: <b>5, 10</b> (project)" in html
+    assert "class_weight: <b>none</b></span>" in html  # from the environment
