@@ -45,6 +45,30 @@ WEB_TIMEOUT = 120
 MAX_TEXT_CHARS = 20_000
 #: A multi-label prediction names every label at least this probable.
 MULTILABEL_THRESHOLD = 0.5
+#: Folds of the labeled set a multi-label model is cross-fitted on at train time, to choose
+#: each label's own threshold (and the top-label floor) on probabilities of unseen tasks.
+MULTILABEL_FOLDS = 5
+#: A label needs this many positives before its own threshold is chosen; with fewer, one
+#: lucky or unlucky task would place the cut, so it keeps ``MULTILABEL_THRESHOLD``.
+MULTILABEL_MIN_POSITIVES = 3
+#: Below this many labeled tasks no thresholds are chosen (the fixed one applies): each
+#: fold's model would learn from a handful of tasks and say little about where to cut.
+MULTILABEL_MIN_ROWS = 10
+#: The folds run on at most this many labeled tasks (a seeded random subset): thresholds
+#: matter most early, and this keeps a retrain at 2,000 labels near its cost without them.
+MULTILABEL_FOLD_ROWS = 500
+#: Bounds of a chosen threshold: a cut at the very edge fits a few tasks, not the label.
+MULTILABEL_THRESHOLD_RANGE = (0.05, 0.95)
+
+# -- per-project model and loop settings (backend.loop.options) ---------------------------------
+
+#: What a regularization C may be (``MODEL_C``, extra_params ``C``): far outside it a logistic
+#: regression learns nothing or memorises its labels.
+MODEL_C_RANGE = (1e-4, 1e4)
+#: Class weights: ``none`` (every label counts once) or ``balanced`` (inversely to its class's count).
+CLASS_WEIGHTS = ("none", "balanced")
+#: The largest ranking batch (``BATCH_SIZE``, extra_params ``batch_size``) a project may ask for.
+MAX_BATCH_SIZE = 1_000
 
 # -- jobs and Redis ----------------------------------------------------------------------------
 

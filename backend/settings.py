@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from backend import defaults
+from backend import defaults, validation
 from backend.errors import ConfigurationError
 
 
@@ -84,6 +85,26 @@ def _strategy(name: str) -> str:
     return name
 
 
+def _checked(env: Mapping[str, str], name: str, default: object, parse: Callable[[str, str], object]) -> Any:
+    """``parse(name, raw)`` of the variable, or ``default`` when it is unset or empty."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return parse(name, raw)
+    except validation.InvalidOption as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
+def _learner(name: str, raw: str) -> str:
+    """A learner's name; which names exist is the task kinds' to say (checked by
+    :func:`backend.loop.options.check_settings` when the services start)."""
+    value = raw.strip().lower()
+    if not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", value):
+        raise validation.InvalidOption(f"{name} must be a learner's name like logreg; got {validation.shown(raw)}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """All of ls-active's configuration. Build it with :meth:`from_env`."""
@@ -108,8 +129,17 @@ class Settings:
     #: project's ``/setup`` extra_params give ``audit_share``.
     audit_share: float = defaults.AUDIT_SHARE
     log_level: str = "INFO"
-    #: Retrain milestones: every N labels, or an increasing list (10,20,40 then doubling).
+    #: Retrain milestones: every N labels, or an increasing list (10,20,40 then doubling),
+    #: unless a project's extra_params give ``retrain_every``.
     retrain_every: tuple[int, ...] = (10,)
+    #: Tasks per ranking batch (``BATCH_SIZE``); 0: the first retrain step.
+    batch_size: int = 0
+    #: The model's settings unless a project's extra_params give them (``learner``, ``C``,
+    #: ``class_weight``, ``calibrate``): see :mod:`backend.loop.options`.
+    learner: str = "auto"
+    model_c: float = 10.0
+    class_weight: str = "none"
+    calibrate: bool = True
     #: Set "Uncertainty sampling" and create the "Active learning queue" tab per project.
     configure_project: bool = True
     #: RQ queue names: training and scoring can run on separate worker pools.
@@ -162,6 +192,12 @@ class Settings:
             audit_share=_share(env, "AUDIT_SHARE", defaults.AUDIT_SHARE),
             log_level=level,
             retrain_every=_schedule(env, "RETRAIN_EVERY", "10"),
+            batch_size=_checked(env, "BATCH_SIZE", 0, lambda n, r: validation.whole(n, r, 1, defaults.MAX_BATCH_SIZE)),
+            learner=_checked(env, "LEARNER", "auto", _learner),
+            model_c=_checked(env, "MODEL_C", 10.0, lambda n, r: validation.number(n, r, *defaults.MODEL_C_RANGE)),
+            class_weight=_checked(env, "CLASS_WEIGHT", "none",
+                                  lambda n, r: validation.choice(n, r, defaults.CLASS_WEIGHTS)),
+            calibrate=_checked(env, "CALIBRATE", True, validation.flag),
             configure_project=_bool(env, "CONFIGURE_PROJECT", True),
             train_queue=env.get("TRAIN_QUEUE", "").strip() or "ls-active-train",
             score_queue=env.get("SCORE_QUEUE", "").strip() or "ls-active-score",

@@ -29,6 +29,7 @@ def test_defaults_from_an_empty_environment() -> None:
     assert s.max_body_bytes == DEFAULT_MAX_BODY_BYTES
     assert s.max_text_chars == DEFAULT_MAX_TEXT_CHARS
     assert s.page_size == 1000
+    assert (s.learner, s.model_c, s.class_weight, s.calibrate, s.batch_size) == ("auto", 10.0, "none", True, 0)
 
 
 def test_blank_values_mean_the_default() -> None:
@@ -60,8 +61,14 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "MAX_TEXT_CHARS": "300",
         "PAGE_SIZE": "250",
         "AUDIT_SHARE": "0.05",
+        "LEARNER": "LogReg",
+        "MODEL_C": "0.5",
+        "CLASS_WEIGHT": "balanced",
+        "CALIBRATE": "no",
+        "BATCH_SIZE": "25",
     }
     s = Settings.from_env(env)
+    assert (s.learner, s.model_c, s.class_weight, s.calibrate, s.batch_size) == ("logreg", 0.5, "balanced", False, 25)
     assert s.audit_share == 0.05
     assert s.redis_url == "redis://cache:6380/2"
     assert s.data_dir == tmp_path / "state"
@@ -128,6 +135,13 @@ def test_with_redis_url_changes_only_that() -> None:
         ("RETRAIN_EVERY", "-5"),
         ("RETRY_BACKOFF", "soon"),
         ("RETRY_BACKOFF", "-1"),
+        ("LEARNER", "random forest!"),
+        ("MODEL_C", "0"),
+        ("MODEL_C", "strong"),
+        ("CLASS_WEIGHT", "heavy"),
+        ("CALIBRATE", "sometimes"),
+        ("BATCH_SIZE", "0"),
+        ("BATCH_SIZE", "5000"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

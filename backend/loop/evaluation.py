@@ -77,7 +77,8 @@ def evaluate_version(svc: Services, project: int, version: str, ls_url: str) -> 
     svc.state.update_version(project, version, record)
     records, stop_sets = _history(svc, project)
     suggestion = suggest_stop(records, stop_sets, audit.gain, min_audit=audit.estimate.min_audit)
-    report = {"version": version, **figures.sections, "estimate": contract(audit.estimate),
+    report = {"version": version, "options": record.get("options"), **figures.sections,
+              "estimate": contract(audit.estimate),
               "stop": suggestion.contract(), "labels_saved": audit.saving.to_dict() if audit.saving else None,
               "audit_gain": audit.gain.to_dict() if audit.gain else None,
               "learning_curve": suggestion.curve.to_dict(), "stopping": suggestion.to_dict()}
@@ -87,7 +88,8 @@ def evaluate_version(svc: Services, project: int, version: str, ls_url: str) -> 
                          details_html=figures.details_html, footer=figures.footer, stop=suggestion,
                          generated_at=readable_time(time.time()),
                          title=str(svc.state.status(project).get("title") or ""),
-                         estimate=audit.estimate, saving=audit.saving)
+                         estimate=audit.estimate, saving=audit.saving, settings=record.get("options"),
+                         from_project=record.get("options_from_project") or ())
     svc.store.add_file(project, version, REPORT_FILE, html.encode())
     log.info("project %s: report of %s: %s, stop: %s", project, version, figures.headline, suggestion.stop)
     return report

@@ -19,6 +19,7 @@ from backend.labelstudio.client import LabelStudioClient
 from backend.loop.audit import add_audit
 from backend.loop.cleanup import UNHURRIED, delete_versions
 from backend.loop.credentials import client_for, project_config
+from backend.loop.options import resolve
 from backend.loop.services import Services
 from backend.loop.state import ProjectConfig, ProjectState
 from backend.loop.stopset import ensure_stop_set
@@ -29,9 +30,12 @@ from backend.tasks import Model, Scored, kind_of
 log = logging.getLogger(__name__)
 
 
-def ranking(settings: Settings, project: int) -> dict[str, int]:
-    """The batch size and seed every ranking of ``project`` uses (push and ``/predict``)."""
-    return {"batch_size": settings.retrain_every[0], "seed": int(project)}
+def ranking(settings: Settings, project: int, config: ProjectConfig | None = None) -> dict[str, int]:
+    """The batch size and seed every ranking of ``project`` uses (push and ``/predict``): the
+    project's ``batch_size`` (:mod:`backend.loop.options`), else ``BATCH_SIZE``, else the first
+    retrain step."""
+    batch = resolve(settings, config.options if config else {}).batch_size
+    return {"batch_size": batch, "seed": int(project)}
 
 
 def scored_predictions(svc: Services, config: ProjectConfig, tasks: list[dict[str, Any]], model: Model | None,
@@ -46,7 +50,7 @@ def scored_predictions(svc: Services, config: ProjectConfig, tasks: list[dict[st
     inputs = kind.inputs(tasks, config.schema, svc.settings.max_text_chars)
     selection = svc.store.load_extra(config.project, version, SELECTION_FILE) if model is not None else None
     scored = kind.score(inputs, selection or model, config.schema, kind.strategy(config.strategy),
-                        **ranking(svc.settings, config.project))
+                        **ranking(svc.settings, config.project, config))
     if selection is not None and model is not None:
         scored = Scored(scored.scores, kind.fallback_score(inputs, model, config.schema).outputs)
     preds = kind.predictions(config.schema, scored, version)
@@ -133,7 +137,7 @@ def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, 
         timings["read_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         preds = scored_predictions(svc, config, tasks, model, name)
-        audit = add_audit(svc, config, name, preds, ranking(svc.settings, project)["batch_size"])
+        audit = add_audit(svc, config, name, preds, ranking(svc.settings, project, config)["batch_size"])
         timings["score_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         created = push(client, svc.state, project, name, preds, svc.settings.push_batch)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from backend import defaults
 from backend.labelstudio.payloads import Event
 from backend.loop import keys
 from backend.loop.milestones import milestones_between, next_milestone
+from backend.loop.options import resolve
 from backend.loop.state import ProjectState, as_text
 from backend.settings import Settings
 
@@ -156,9 +158,22 @@ class Scheduler:
         return {"job": job_id}
 
     # -- events ------------------------------------------------------------------------
-    def on_event(self, event: Event, label_events: int | None = None) -> dict[str, Any]:
+    def retrain_every(self, project: int, overrides: Mapping[str, Any] | None = None) -> tuple[int, ...]:
+        """The project's retrain milestones: its extra_params' ``retrain_every``, else ``RETRAIN_EVERY``.
+
+        ``overrides`` are the project's stored settings when the caller has them already;
+        otherwise its config is read.
+        """
+        if overrides is None:
+            config = self.state.config(project)
+            overrides = config.options if config else {}
+        return resolve(self.settings, overrides).retrain_every
+
+    def on_event(self, event: Event, label_events: int | None = None,
+                 options: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Act on a webhook event. ``label_events``: the project's count after this event,
-        when the caller has already added it (the webhook counts it with everything else)."""
+        when the caller has already added it (the webhook counts it with everything else);
+        ``options``: the project's stored settings, when read with it."""
         project = event.project
         if project is None:
             return {}
@@ -173,10 +188,11 @@ class Scheduler:
             return {}
         after = (self.state.add_label_events(project, changed, before=event.labels_before)
                  if label_events is None else label_events)
-        crossed = milestones_between(self.settings.retrain_every, after - changed, after)
+        schedule = self.retrain_every(project, options)
+        crossed = milestones_between(schedule, after - changed, after)
         answer: dict[str, Any] = {
             "label_events": after,
-            "next_milestone": next_milestone(self.settings.retrain_every, after),
+            "next_milestone": next_milestone(schedule, after),
         }
         if crossed:
             _, answer["job"] = self.request_retrain(project, f"milestone {crossed[-1]}")
@@ -264,16 +280,18 @@ class Scheduler:
             counters = self.state.counters(project)
             events = int(counters.get("label_events", 0))
             status = self.state.status(project)
+            config = self.state.config(project)
             out[str(project)] = {
                 "model_version": self.state.current_version(project),
                 "versions": len(self.state.versions(project)),
                 "retrain": {"status": slot.get("status", "idle"), "job": slot.get("job")},
                 "label_events": events,
-                "next_milestone": next_milestone(self.settings.retrain_every, events),
+                "next_milestone": next_milestone(self.retrain_every(project, config.options if config else {}),
+                                                 events),
                 "last_event_at": counters.get("last_event_at"),
                 "last_error": status.get("last_error"),
                 "last_error_at": status.get("last_error_at"),
                 "last_success_at": status.get("last_success_at"),
-                "connected": self.state.config(project) is not None,
+                "connected": config is not None,
             }
         return out

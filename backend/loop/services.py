@@ -9,6 +9,7 @@ import redis
 
 from backend.defaults import COLD_START_VERSION
 from backend.errors import LsActiveError
+from backend.loop.options import check_settings
 from backend.loop.redis_server import connect
 from backend.loop.scheduling import Scheduler
 from backend.loop.state import ProjectState
@@ -29,6 +30,7 @@ class Services:
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
+        check_settings(settings)
         conn = connect(settings)
         state = ProjectState(conn)
         return cls(settings, conn, state, ArtifactStore(settings.model_dir), Scheduler(settings, conn, state))

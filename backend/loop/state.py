@@ -33,6 +33,10 @@ class EventCount:
     restored: bool
     #: The project's label events after this one, when it changed labels.
     label_events: int | None
+    #: The settings the project overrides (:attr:`ProjectConfig.options`), read in the same
+    #: round trip when the event changed labels (milestones follow the project's schedule);
+    #: empty when it has no stored config, None when not read.
+    options: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,16 @@ class ProjectConfig:
     setup_at: float = 0.0
     #: The project's audit share from ``/setup`` extra_params; ``None``: the ``AUDIT_SHARE`` setting.
     audit_share: float | None = None
+    #: The model and loop settings the project's extra_params override, checked, by field name
+    #: (:mod:`backend.loop.options`); what is absent follows the environment.
+    options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps({
             "project": self.project, "schema": self.schema.to_dict(), "hostname": self.hostname,
             "access_token": self.access_token, "strategy": self.strategy, "setup_at": self.setup_at,
             "audit_share": self.audit_share,
+            "options": {k: list(v) if isinstance(v, tuple) else v for k, v in self.options.items()},
         })
 
     @classmethod
@@ -63,6 +71,7 @@ class ProjectConfig:
             hostname=data.get("hostname", ""), access_token=data.get("access_token", ""),
             strategy=data.get("strategy", "default"), setup_at=float(data.get("setup_at", 0.0)),
             audit_share=None if data.get("audit_share") is None else float(data["audit_share"]),
+            options=dict(data.get("options") or {}),
         )
 
 
@@ -144,11 +153,16 @@ class ProjectState:
             pipe.hset(counters, "last_label_at", now)
         pipe.sadd(keys.PROJECTS, project)
         if label_events:
+            pipe.get(keys.config(project))
             if before is not None:
                 pipe.hsetnx(counters, "label_events", max(0, before))
             pipe.hincrby(counters, "label_events", label_events)
         answers = pipe.execute()
-        return EventCount(restored=bool(answers[0]), label_events=int(answers[-1]) if label_events else None)
+        if not label_events:
+            return EventCount(restored=bool(answers[0]), label_events=None)
+        raw = answers[-3] if before is not None else answers[-2]
+        options = ProjectConfig.from_json(raw).options if raw else {}
+        return EventCount(restored=bool(answers[0]), label_events=int(answers[-1]), options=options)
 
     def add_label_events(self, project: int, amount: int, before: int | None = None) -> int:
         """Add to the events that count toward milestones; return the new total.

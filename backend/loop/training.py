@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from backend.errors import NotEnoughLabels
 from backend.loop.credentials import client_for, project_config
 from backend.loop.numbering import highest, reserve, version_name
+from backend.loop.options import PARAM_NAMES, for_kind, resolve
 from backend.loop.services import Services
+from backend.loop.state import ProjectConfig
 from backend.loop.store import artifact_bytes
 from backend.tasks import Model, Schema, TaskKind, Training, kind_of
 
@@ -34,7 +36,7 @@ def next_version(svc: Services, project: int, in_label_studio: Iterable[str] = (
 
 
 def selection_model(svc: Services, project: int, kind: TaskKind, tasks: list[dict[str, Any]], training: Training,
-                    schema: Schema) -> tuple[Model | None, int]:
+                    schema: Schema, options: Mapping[str, Any] | None = None) -> tuple[Model | None, int]:
     """The model the strategy ranks the pool with, and how many labeled audit tasks it leaves out.
 
     The audit estimate tests a version on its labeled audit tasks. A strategy that has seen
@@ -51,18 +53,24 @@ def selection_model(svc: Services, project: int, kind: TaskKind, tasks: list[dic
     steering = kind.training_set(rest, schema, svc.settings.max_text_chars)
     if not len(steering):
         return None, 0
-    return kind.train(steering, schema), len(training) - len(steering)
+    return kind.train(steering, schema, options), len(training) - len(steering)
 
 
 def train_and_publish(svc: Services, project: int) -> dict[str, Any]:
     """Read all labels, train, write the artifact, make it current. Returns the version record."""
     config = project_config(svc, project)
-    kind = kind_of(config.schema)
     started = time.perf_counter()
     with client_for(svc, config) as client:
         tasks = list(client.iter_tasks(project, labeled=True, page_size=svc.settings.page_size))
         in_label_studio = list(client.list_prediction_versions(project))
-    read_s = time.perf_counter() - started
+    return publish_from(svc, config, tasks, in_label_studio, time.perf_counter() - started)
+
+
+def publish_from(svc: Services, config: ProjectConfig, tasks: list[dict[str, Any]],
+                 in_label_studio: Iterable[str] = (), read_s: float = 0.0) -> dict[str, Any]:
+    """Train on ``tasks`` (Label Studio's labeled tasks, as read) and publish the version."""
+    project = config.project
+    kind = kind_of(config.schema)
     labels = sum(1 for t in tasks for a in t.get("annotations") or [] if not a.get("was_cancelled"))
     if svc.state.start_label_events(project, labels):
         log.warning("project %s: Redis had lost the label count; it starts again from Label Studio's %d",
@@ -74,13 +82,17 @@ def train_and_publish(svc: Services, project: int) -> dict[str, Any]:
     if summary.get("unknown_labels"):
         log.warning("project %s: ignored annotations with labels not in the config: %s", project,
                     summary["unknown_labels"])
+    options = resolve(svc.settings, config.options)
+    model_options = {k: v for k, v in options.model().items() if k in kind.model_options}
     t0 = time.perf_counter()
-    model = kind.train(training, config.schema)
-    selection, blind_to = selection_model(svc, project, kind, tasks, training, config.schema)
+    model = kind.train(training, config.schema, model_options)
+    selection, blind_to = selection_model(svc, project, kind, tasks, training, config.schema, model_options)
     train_s = time.perf_counter() - t0
     version = next_version(svc, project, in_label_studio)
     record = {"version": version, "project": project, "created_at": time.time(), "kind": kind.name, **summary,
-              "strategy": config.strategy, "read_seconds": round(read_s, 3), "train_seconds": round(train_s, 3),
+              "strategy": config.strategy, "options": for_kind(options, kind.model_options),
+              "options_from_project": sorted(PARAM_NAMES[k] for k in config.options if k in PARAM_NAMES),
+              "read_seconds": round(read_s, 3), "train_seconds": round(train_s, 3),
               "selection": {"blind_to_audit_labels": blind_to,
                             "labels": len(training) - blind_to if selection is not None else len(training)}}
     extra = {TRAINING_FILE: kind.training_file(training)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -105,11 +105,14 @@ def write_learning_curve_png(curve: LearningCurve | None, path: str | Path) -> P
 def render_report(*, project: int | str, version: str, ok: bool, summary_html: str = "", details_html: str = "",
                   footer: str = "", curve: LearningCurve | None = None, stop: StopSuggestion | None = None,
                   title: str = "", generated_at: str = "", estimate: Estimate | None = None,
-                  saving: Saving | None = None) -> str:
+                  saving: Saving | None = None, settings: Mapping[str, Any] | None = None,
+                  from_project: Sequence[str] = ()) -> str:
     """The whole report page as an HTML string: the version's kind renders its own sections.
 
     ``curve`` defaults to the one inside ``stop``. Sections without data say so instead of
-    disappearing; ``title`` is the project's title in Label Studio.
+    disappearing; ``title`` is the project's title in Label Studio. ``settings`` are the model
+    and loop settings the version was trained with (by extra_params name), ``from_project``
+    those the project's extra_params set (the rest came from the environment).
     """
     curve = curve if curve is not None else (stop.curve if stop else None)
     png = base64.b64encode(learning_curve_png(curve)).decode("ascii")
@@ -117,4 +120,18 @@ def render_report(*, project: int | str, version: str, ok: bool, summary_html: s
         project=str(project), title=title or f"Project {project}", version=version, generated_at=generated_at,
         ok=ok, summary_html=Markup(summary_html), details_html=Markup(details_html), footer=footer, curve=curve,
         plot_src=f"data:image/png;base64,{png}", plot_size=PLOT_SIZE_PX, stop=stop,
-        estimate=estimate, saving=saving)
+        estimate=estimate, saving=saving, settings=_shown_settings(settings), from_project=set(from_project))
+
+
+def _shown_settings(settings: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """(name, value) in the record's order, lists as ``10, 20, 40`` and booleans as on/off."""
+    shown = []
+    for name, value in (settings or {}).items():
+        if isinstance(value, bool):
+            text = "on" if value else "off"
+        elif isinstance(value, (list, tuple)):
+            text = ", ".join(str(v) for v in value)
+        else:
+            text = f"{value:g}" if isinstance(value, float) else str(value)
+        shown.append((str(name), text))
+    return shown

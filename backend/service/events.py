@@ -43,5 +43,5 @@ def handle(services: Services, event: Event) -> dict[str, Any]:
         return answer
     if not counted.restored:
         restore(services, event.project)
-    answer.update(services.scheduler.on_event(event, label_events=counted.label_events))
+    answer.update(services.scheduler.on_event(event, label_events=counted.label_events, options=counted.options))
     return answer

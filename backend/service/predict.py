@@ -18,6 +18,7 @@ from backend import defaults
 from backend.labelstudio.payloads import PredictRequest
 from backend.loop.rescoring import ranking
 from backend.loop.services import Services
+from backend.loop.state import ProjectConfig
 from backend.tasks import Model, Schema, Scored, TaskKind, kind_of
 
 log = logging.getLogger(__name__)
@@ -34,24 +35,26 @@ def _model_for(svc: Services, project: int | None, schema: Schema) -> tuple[str,
 
 
 def _computed(kind: TaskKind, inputs: Any, model: Model | None, schema: Schema, strategy: str, project: int,
-              svc: Services) -> Scored:
+              svc: Services, config: ProjectConfig | None) -> Scored:
     """Scores from the model alone for every task of the request (the fallback)."""
     n = len(inputs) if not hasattr(inputs, "shape") else int(inputs.shape[0])
     if model is None:
         return Scored(np.ones(n))
     ranker = kind.strategy(strategy)
     if ranker.per_task and not ranker.refits:
-        return kind.score(inputs, model, schema, ranker, **ranking(svc.settings, project))
+        return kind.score(inputs, model, schema, ranker, **ranking(svc.settings, project, config))
     return kind.fallback_score(inputs, model, schema)
 
 
-def predict(svc: Services, req: PredictRequest, schema: Schema, strategy: str) -> dict[str, Any]:
+def predict(svc: Services, req: PredictRequest, schema: Schema, strategy: str,
+            config: ProjectConfig | None = None) -> dict[str, Any]:
+    """Label Studio's answer for ``req``; ``config`` is the project's stored one (its batch size)."""
     kind = kind_of(schema)
     version, model = _model_for(svc, req.project, schema)
     if not req.tasks:
         return {"results": [], "model_version": version}
     inputs = kind.inputs(req.tasks, schema, svc.settings.max_text_chars)
-    scored = _computed(kind, inputs, model, schema, strategy, req.project or 0, svc)
+    scored = _computed(kind, inputs, model, schema, strategy, req.project or 0, svc, config)
     if req.project is not None:
         ids = [t.get("id") for t in req.tasks]
         known = [i if isinstance(i, int) and not isinstance(i, bool) else -1 for i in ids]

@@ -15,12 +15,14 @@ from backend.errors import BadRequest
 from backend.labelstudio.payloads import job_id, parse_event, parse_predict, parse_setup, project_id, require_object
 from backend.labelstudio.safe_json import loads
 from backend.loop.evaluation import METRICS_FILE
+from backend.loop.options import PARAM_NAMES, for_kind, parse_overrides, resolve
 from backend.loop.recovery import has_model, remember_config, restore
 from backend.loop.services import Services
 from backend.loop.state import ProjectConfig
 from backend.service import events
 from backend.service.predict import predict as answer_predict
 from backend.tasks import Schema, TaskKind, kind_of, parse_label_config
+from backend.validation import InvalidOption
 from strategies import UnknownStrategyError
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,14 @@ def _strategy(svc: Services, kind: TaskKind, asked: Any) -> str:
         return kind.strategy(None).name
 
 
+def _options(kind: TaskKind, params: dict[str, Any]) -> dict[str, Any]:
+    """The model and loop settings a project's extra_params override (a 400 naming a bad one)."""
+    try:
+        return parse_overrides(params, kind.learners, kind.model_options, kind.name)
+    except InvalidOption as exc:
+        raise BadRequest(f"extra_params: {exc}") from None
+
+
 def _audit_share(asked: Any) -> float | None:
     """``extra_params.audit_share``: a share of the queue in [0, 0.5] (0 = no audit), or unset."""
     if asked in (None, ""):
@@ -107,9 +117,12 @@ def setup() -> Any:
     svc = services()
     req = parse_setup(body())
     schema = parse_label_config(req.schema)
-    strategy = _strategy(svc, kind_of(schema), req.extra_params.get("strategy"))
+    kind = kind_of(schema)
+    strategy = _strategy(svc, kind, req.extra_params.get("strategy"))
     share = _audit_share(req.extra_params.get("audit_share"))
-    config = ProjectConfig(req.project, schema, req.hostname, req.access_token, strategy, time.time(), share)
+    overrides = _options(kind, req.extra_params)
+    config = ProjectConfig(req.project, schema, req.hostname, req.access_token, strategy, time.time(), share,
+                           overrides)
     restore(svc, req.project)
     first = remember_config(svc, config)
     if first and not has_model(svc, req.project):  # a reconnect keeps the trained versions
@@ -118,7 +131,8 @@ def setup() -> Any:
     return jsonify({"model_version": version})
 
 
-def _project_schema(svc: Services, project: int | None, label_config: str | None) -> tuple[Schema, str]:
+def _project_schema(svc: Services, project: int | None,
+                    label_config: str | None) -> tuple[Schema, str, ProjectConfig | None]:
     config = svc.state.config(project) if project is not None else None
     if label_config is not None:
         schema = parse_label_config(label_config)
@@ -126,7 +140,7 @@ def _project_schema(svc: Services, project: int | None, label_config: str | None
         schema = config.schema
     else:
         raise BadRequest("unknown project and no label_config in the request; connect the backend first (/setup)")
-    return schema, (config.strategy if config else _strategy(svc, kind_of(schema), None))
+    return schema, (config.strategy if config else _strategy(svc, kind_of(schema), None)), config
 
 
 @api.post("/predict")
@@ -135,8 +149,8 @@ def predict() -> Any:
     req = parse_predict(body(), defaults.MAX_TASKS_PER_REQUEST)
     if req.project is not None:
         restore(svc, req.project)
-    schema, strategy = _project_schema(svc, req.project, req.label_config)
-    return jsonify(answer_predict(svc, req, schema, strategy))
+    schema, strategy, config = _project_schema(svc, req.project, req.label_config)
+    return jsonify(answer_predict(svc, req, schema, strategy, config))
 
 
 @api.post("/webhook")
@@ -193,8 +207,13 @@ def metrics() -> Any:
     out = {}
     for p in projects:
         version, path = _latest_report(svc, p, METRICS_FILE)
+        config = svc.state.config(p)
         out[str(p)] = {
             "current_version": svc.state.current_version(p),
+            "options": (for_kind(resolve(svc.settings, config.options), kind_of(config.schema).model_options)
+                        if config else None),
+            "options_from_project": sorted(PARAM_NAMES[k] for k in config.options if k in PARAM_NAMES)
+                                    if config else [],
             "versions": _versions_of(svc, p),
             "counters": svc.state.counters(p),
             "report_version": version,

@@ -139,6 +139,11 @@ class TaskKind(Protocol):
     supports: str
     #: Its strategy registry's default.
     default_strategy: str
+    #: The model settings it honours from a project's settings (``learner``, ``c``,
+    #: ``class_weight``, ``calibrate``; see :mod:`backend.loop.options`), and its learners'
+    #: names: a project may not ask a kind for a setting it does not have.
+    model_options: tuple[str, ...]
+    learners: tuple[str, ...]
 
     def parse_config(self, interface: LabelInterface, config: str) -> Schema:
         """The schema of a config whose one control is this kind's :attr:`control`.
@@ -162,7 +167,10 @@ class TaskKind(Protocol):
         """Labeled tasks to examples: skips, ties, unknown labels and missing inputs left out."""
         ...
 
-    def train(self, training: Training, schema: Schema) -> Model: ...
+    def train(self, training: Training, schema: Schema, options: Mapping[str, Any] | None = None) -> Model:
+        """Fit a model; ``options`` are the project's model settings that the kind honours
+        (:attr:`model_options`), already checked; None: the kind's defaults."""
+        ...
 
     def training_file(self, training: Training) -> bytes:
         """What the report needs of the labels besides the model, kept beside the artifact."""

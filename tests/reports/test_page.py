@@ -197,3 +197,16 @@ def test_a_span_estimate_is_shown_as_entity_f1_not_accuracy(parts: dict[str, Any
     html = page(parts, estimate=entity_estimate(truth, guess))
     assert "Entity F1 (micro)" in html and "Entity F1 (macro over types)" in html and ">66.7%<" in html
     assert "Accuracy</div>" not in html and "bootstrap over the audit sentences" in html
+
+
+def test_page_shows_the_versions_settings_and_which_the_project_set(parts: dict[str, Any]) -> None:
+    settings = {"learner": "logreg", "C": 0.5, "class_weight": "balanced", "calibrate": False,
+                "retrain_every": [5, 20], "batch_size": 20}
+    html = page(parts, settings=settings, from_project=["C", "retrain_every"])
+    section = html[html.index('<section id="settings">'):]
+    section = section[:section.index("</section>")]
+    assert "C: <b>0.5</b> (project)" in section and "retrain_every: <b>5, 20</b> (project)" in section
+    assert "class_weight: <b>balanced</b></span>" in section and "calibrate: <b>off</b>" in section
+    assert "(project)" not in section.split("learner:")[1].split("</span>")[0]
+    older = page(parts)
+    assert "trained before per-project settings were recorded" in older

@@ -137,6 +137,53 @@ def test_setup_audit_share_from_extra_params(backend: Backend, redis_conn: redis
         assert answer.status_code == 400 and "audit_share" in answer.json()["error"], bad
 
 
+def test_setup_model_and_loop_settings_from_extra_params(backend: Backend, redis_conn: redis.Redis) -> None:
+    params = {"learner": "logreg", "C": 0.5, "class_weight": "balanced", "calibrate": "false",
+              "retrain_every": [5, 20], "batch_size": 20}
+    assert setup_project(backend, 41, extra_params=params).status_code == 200
+    assert setup_project(backend, 42).status_code == 200
+    state = ProjectState(redis_conn)
+    assert state.config(41).options == {"learner": "logreg", "c": 0.5, "class_weight": "balanced",  # type: ignore[union-attr]
+                                        "calibrate": False, "retrain_every": [5, 20], "batch_size": 20}
+    assert state.config(42).options == {}  # type: ignore[union-attr]
+    metrics = requests.get(backend.url + "/metrics", timeout=5).json()["projects"]
+    assert metrics["41"]["options"] == {"learner": "logreg", "C": 0.5, "class_weight": "balanced",
+                                        "calibrate": False, "retrain_every": [5, 20], "batch_size": 20}
+    assert metrics["41"]["options_from_project"] == sorted(params)
+    assert metrics["42"]["options"]["C"] == 10.0 and metrics["42"]["options_from_project"] == []
+    health = requests.get(backend.url + "/health", timeout=5).json()["projects"]
+    assert (health["41"]["next_milestone"], health["42"]["next_milestone"]) == (5, 10)
+
+
+@pytest.mark.parametrize(("params", "words"), [
+    ({"learner": "forest"}, ["learner", "'forest'", "auto, logreg"]),
+    ({"C": -1}, ["C must be from 0.0001 to 10000", "'-1'"]),
+    ({"C": "x" * 5000}, ["C must be a number", "'xxxxxxxxxxxxxxxxxxxx...'"]),
+    ({"class_weight": "auto"}, ["class_weight must be one of none, balanced", "'auto'"]),
+    ({"calibrate": "perhaps"}, ["calibrate must be true or false"]),
+    ({"retrain_every": [20, 10]}, ["retrain_every", "increase"]),
+    ({"batch_size": 1e6}, ["batch_size must be from 1 to 1000"]),
+    ({"C_value": 1}, ["unknown setting 'C_value'", "learner, C, class_weight"]),
+])
+def test_setup_refuses_a_bad_setting(backend: Backend, redis_conn: redis.Redis, params: dict[str, Any],
+                                     words: list[str]) -> None:
+    answer = setup_project(backend, 43, extra_params=params)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error.startswith("extra_params: ") and len(error) < 300
+    for word in words:
+        assert word in error
+    assert ProjectState(redis_conn).config(43) is None
+
+
+def test_setup_refuses_model_settings_a_kind_does_not_have(backend: Backend, redis_conn: redis.Redis) -> None:
+    ner = '<View><Text name="t" value="$t"/><Labels name="l" toName="t"><Label value="PER"/></Labels></View>'
+    answer = setup_project(backend, 44, schema=ner, extra_params={"C": 1.0})
+    assert answer.status_code == 400 and "C does not apply to ner projects" in answer.json()["error"]
+    assert setup_project(backend, 44, schema=ner, extra_params={"retrain_every": 25}).status_code == 200
+    assert ProjectState(redis_conn).config(44).options == {"retrain_every": [25]}  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("body, status, words", [
     ("{not json", 400, "malformed JSON"),
     ("", 400, "empty"),

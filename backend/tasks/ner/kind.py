@@ -28,6 +28,9 @@ class NamedEntities:
     control = "Labels"
     supports = SUPPORTED
     default_strategy = DEFAULT_SEQUENCE_STRATEGY
+    #: The CRF has no per-project model settings yet.
+    model_options: tuple[str, ...] = ()
+    learners: tuple[str, ...] = ()
 
     def parse_config(self, interface: LabelInterface, config: str) -> SpanSchema:
         return parse_labels(interface, config)
@@ -45,7 +48,7 @@ class NamedEntities:
     def training_set(self, tasks: Sequence[Mapping[str, Any]], schema: Schema, max_chars: int) -> SpanTraining:
         return training_set(tasks, _schema(schema), max_chars)
 
-    def train(self, training: Training, schema: Schema) -> SpanModel:
+    def train(self, training: Training, schema: Schema, options: Mapping[str, Any] | None = None) -> SpanModel:
         data = cast(SpanTraining, training)
         return train_model(data.words, data.tags, _schema(schema).labels)
 

@@ -14,13 +14,13 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
-from backend import defaults
 from backend.tasks.base import Figures, Refit
 from backend.tasks.text_classification.doubt import annotator_agreement, class_balance, doubtful_labels
 from backend.tasks.text_classification.features import featurize
 from backend.tasks.text_classification.metrics import evaluate
 from backend.tasks.text_classification.model import TextModel, train_model
 from backend.tasks.text_classification.page import render_sections
+from backend.tasks.text_classification.thresholds import chosen
 
 
 def training_file(task_ids: Sequence[int], texts: Sequence[str], votes: Sequence[tuple[int, Any, Any]]) -> bytes:
@@ -33,21 +33,29 @@ def stop_set_labels(model: TextModel, texts: Sequence[str]) -> tuple[list[Any], 
     """The model's label (a list of them, multi-label) for each stop-set text, and the probabilities."""
     proba = model.predict_proba(featurize(list(texts)))
     if model.multilabel:
-        values: list[Any] = [[model.labels[j] for j in np.flatnonzero(row >= defaults.MULTILABEL_THRESHOLD)]
-                             for row in proba]
+        values: list[Any] = [[model.labels[j] for j in np.flatnonzero(row)]
+                             for row in chosen(proba, getattr(model, "thresholds", None))]
     else:
         values = [model.labels[int(j)] for j in proba.argmax(axis=1)]
     return values, proba
+
+
+def model_options(model: TextModel) -> dict[str, Any]:
+    """The training options ``model`` was fitted with (none for an artifact from before them),
+    so a refit for the audit trains the project's model, not the default one."""
+    return dict(model.meta.get("options") or {})
 
 
 def refit(model: TextModel) -> Refit:
     """The service's model retrained on subsets of ``model``'s labels (BLAS on one thread)."""
     targets = model.targets if model.targets is not None else np.zeros(0, dtype=int)
     counts = model.train_counts if model.train_counts is not None else featurize([])
+    options = model_options(model)
 
     def fit_predict(train: npt.NDArray[np.intp], test: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
         with threadpool_limits(limits=1):
-            fitted = train_model(counts[train], targets[train], model.labels, model.multilabel)
+            fitted = train_model(counts[train], targets[train], model.labels, model.multilabel,
+                                 choose_thresholds=False, **options)
             return np.asarray(fitted.predict_proba(counts[test]), dtype=np.float64)
 
     return Refit(fit_predict, targets, model.multilabel)

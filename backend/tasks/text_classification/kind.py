@@ -12,7 +12,7 @@ from backend.tasks.base import Figures, Model, Ranker, Refit, Schema, Scored, Tr
 from backend.tasks.text_classification import figures, scoring
 from backend.tasks.text_classification.features import clean_text, featurize
 from backend.tasks.text_classification.labeled import LabeledData, load_data
-from backend.tasks.text_classification.model import TextModel, train_model
+from backend.tasks.text_classification.model import LEARNERS, TextModel, train_model
 from backend.tasks.text_classification.schema import SUPPORTED, TaskSchema, parse_choices
 from backend.tasks.text_classification.targets import TrainingSet, training_set
 from strategies import DEFAULT_STRATEGY, STRATEGIES, get_strategy
@@ -23,6 +23,8 @@ class TextClassification:
     control = "Choices"
     supports = SUPPORTED
     default_strategy = DEFAULT_STRATEGY
+    model_options: tuple[str, ...] = ("learner", "c", "class_weight", "calibrate")
+    learners = LEARNERS
 
     def parse_config(self, interface: LabelInterface, config: str) -> TaskSchema:
         return parse_choices(interface, config)
@@ -40,10 +42,11 @@ class TextClassification:
     def training_set(self, tasks: Sequence[Mapping[str, Any]], schema: Schema, max_chars: int) -> TrainingSet:
         return training_set(tasks, _schema(schema), max_chars)
 
-    def train(self, training: Training, schema: Schema) -> TextModel:
+    def train(self, training: Training, schema: Schema, options: Mapping[str, Any] | None = None) -> TextModel:
         data = cast(TrainingSet, training)
         schema = _schema(schema)
-        return train_model(featurize(data.texts), data.target_array(), schema.labels, schema.multilabel)
+        return train_model(featurize(data.texts), data.target_array(), schema.labels, schema.multilabel,
+                           **train_options(options))
 
     def training_file(self, training: Training) -> bytes:
         data = cast(TrainingSet, training)
@@ -82,6 +85,15 @@ class TextClassification:
     def load_labeled(self, path: Path, options: Mapping[str, Any]) -> LabeledData:
         return load_data(path, options.get("label_column") or "label", options.get("text_column"),
                          options.get("feature_columns"), options.get("split_column"))
+
+
+def train_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A project's model settings as :func:`~.model.train_model`'s keyword arguments
+    (``class_weight="none"`` is scikit-learn's ``None``)."""
+    kwargs = {k: v for k, v in (options or {}).items() if k in TextClassification.model_options}
+    if "class_weight" in kwargs:
+        kwargs["class_weight"] = None if kwargs["class_weight"] == "none" else kwargs["class_weight"]
+    return kwargs
 
 
 def _schema(schema: Schema) -> TaskSchema:

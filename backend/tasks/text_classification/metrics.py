@@ -261,7 +261,7 @@ def _oof_proba(
         # are expected with few labels and handled by the model
         warnings.simplefilter("ignore", UserWarning)
         for train, test in splitter.split(np.zeros(len(keys)), keys):
-            model = train_model(x[train], y[train], labels, multilabel)
+            model = train_model(x[train], y[train], labels, multilabel, choose_thresholds=False)
             proba[test] = model.predict_proba(x[test])
     return proba
 

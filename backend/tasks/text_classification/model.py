@@ -9,6 +9,7 @@ Multi-label projects use one binary logistic regression per label (one-vs-rest).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,13 +25,16 @@ from threadpoolctl import threadpool_limits
 
 from backend.errors import NotEnoughLabels
 from backend.tasks.text_classification.features import N_FEATURES
+from backend.tasks.text_classification.thresholds import Thresholds, fit_thresholds
 
 DEFAULT_C = 10.0
+#: The learners ``train_model`` knows (``auto``: the one the model picks for the labels at hand).
+LEARNERS: tuple[str, ...] = ("auto", "logreg")
 
 
-def make_estimator(multilabel: bool = False, c: float = DEFAULT_C) -> Any:
+def make_estimator(multilabel: bool = False, c: float = DEFAULT_C, class_weight: str | None = None) -> Any:
     """An unfitted estimator of the kind the service trains (strategies clone it for committees)."""
-    base = LogisticRegression(C=c, max_iter=1000)
+    base = LogisticRegression(C=c, max_iter=1000, class_weight=class_weight)
     return OneVsRestClassifier(base) if multilabel else base
 
 
@@ -66,6 +70,9 @@ class TextModel:
     train_counts: sp.csr_matrix | None = None
     #: ``train_counts`` weighted once at train time (strategies compare the pool with it).
     train_features: sp.csr_matrix | None = None
+    #: Multi-label pre-selection chosen out of fold (:mod:`.thresholds`); None: the fixed 0.5
+    #: (single-label models, too few labels, and artifacts from before thresholds existed).
+    thresholds: Thresholds | None = None
 
     def labeled_features(self) -> sp.csr_matrix | None:
         """The labeled texts in the strategies' space (an artifact from before 0.2 weighs them now)."""
@@ -117,8 +124,19 @@ def train_model(
     labels: Sequence[str],
     multilabel: bool = False,
     c: float = DEFAULT_C,
+    class_weight: str | None = None,
+    learner: str = "auto",
+    calibrate: bool = True,
+    choose_thresholds: bool = True,
 ) -> TextModel:
-    """Fit on hashed counts. ``targets`` are label indices, or a 0/1 matrix when multi-label."""
+    """Fit on hashed counts. ``targets`` are label indices, or a 0/1 matrix when multi-label.
+
+    ``class_weight="balanced"`` weighs each class inversely to its count; ``learner`` is one of
+    :data:`LEARNERS`; ``calibrate`` is recorded in ``meta`` (calibration itself is not in this
+    model yet). ``choose_thresholds=False`` skips choosing multi-label thresholds (the folds' own fits).
+    """
+    if learner not in LEARNERS:
+        raise ValueError(f"unknown learner {learner[:40]!r}; use one of {', '.join(LEARNERS)}")
     y = np.asarray(targets)
     if counts.shape[0] == 0 or len(y) != counts.shape[0]:
         raise NotEnoughLabels(f"need labeled texts to train; got {counts.shape[0]} texts, {len(y)} labels")
@@ -132,18 +150,35 @@ def train_model(
     if multilabel and y.ndim == 2 and y.shape[1] == 1:  # one choice: one-vs-rest needs two columns
         fit_y = np.hstack([y, 1 - y])
     with threadpool_limits(1):  # a small fit gains nothing from threads and suffers from contention
-        estimator = _fit(x, fit_y, multilabel, c)
-    return TextModel(tuple(labels), multilabel, idf, columns, estimator, int(counts.shape[0]),
+        estimator = _fit(x, fit_y, multilabel, c, class_weight)
+        cuts = (fit_thresholds(y, _fold_fit(x, fit_y, c, class_weight))
+                if multilabel and choose_thresholds and y.ndim == 2 else None)
+    meta = {"options": {"learner": learner, "c": float(c), "class_weight": class_weight, "calibrate": calibrate}}
+    return TextModel(tuple(labels), multilabel, idf, columns, estimator, int(counts.shape[0]), meta=meta,
                      targets=y.astype(np.int64), train_counts=sp.csr_matrix(counts),
-                     train_features=weighted)
+                     train_features=weighted, thresholds=cuts)
 
 
-def _fit(x: sp.csr_matrix, y: npt.NDArray[Any], multilabel: bool, c: float) -> Any:
+def _fold_fit(x: sp.csr_matrix, y: npt.NDArray[Any], c: float, class_weight: str | None) -> Any:
+    """A fold's one-vs-rest fit on the full model's features: IDF and columns are unsupervised."""
+
+    def fit_predict(train: npt.NDArray[np.intp], test: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        rows = x[train]
+        used = np.unique(rows.indices)  # as the model does: only the columns its rows use
+        with warnings.catch_warnings():  # a label absent from a fold is expected with few labels
+            warnings.simplefilter("ignore", UserWarning)
+            fold = _fit(rows[:, used], y[train], True, c, class_weight)
+        return np.asarray(fold.predict_proba(x[test][:, used]), dtype=np.float64)
+
+    return fit_predict
+
+
+def _fit(x: sp.csr_matrix, y: npt.NDArray[Any], multilabel: bool, c: float, class_weight: str | None = None) -> Any:
     estimator: Any
     if multilabel:
-        estimator = clone(make_estimator(True, c)).fit(x, y.astype(int))
+        estimator = clone(make_estimator(True, c, class_weight)).fit(x, y.astype(int))
     elif len(np.unique(y)) < 2:
         estimator = _Constant().fit(x, y.astype(int))
     else:
-        estimator = clone(make_estimator(False, c)).fit(x, y.astype(int))
+        estimator = clone(make_estimator(False, c, class_weight)).fit(x, y.astype(int))
     return estimator
