@@ -1,10 +1,14 @@
-"""The classifier: sublinear TF-IDF over hashed n-grams into a logistic regression.
+"""The classifier: sublinear TF-IDF over hashed n-grams into a linear text learner.
 
-Two choices measured on this project's data sets: ``C=10`` beats the default ``C=1`` on
-every text set tried (trec6 full pool 0.880 against 0.842), and fitting only on the
-hashed columns that occur in the labeled rows gives the same probabilities at about a
-hundredth of the fit time, so the model stores those columns and ignores the rest.
-Multi-label projects use one binary logistic regression per label (one-vs-rest).
+Choices measured on this project's data sets (BENCHMARKS.md, "Model quality"): the IDF
+comes from the whole pool (:mod:`~backend.tasks.text_classification.pool`) when the
+caller knows it, not from the few labeled texts; the learner is one of
+:data:`~backend.tasks.text_classification.estimators.LEARNERS`; ``C=10`` beats the
+default ``C=1`` on every text set tried; single-label probabilities are calibrated by a
+temperature fitted out of fold (:mod:`~backend.tasks.text_classification.calibration`).
+Fitting only on the hashed columns that occur in the labeled rows gives the same
+probabilities at about a hundredth of the fit time, so the model stores those columns and
+ignores the rest. Multi-label projects use one binary model per label (one-vs-rest).
 """
 
 from __future__ import annotations
@@ -17,20 +21,22 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
 from backend.errors import NotEnoughLabels
+from backend.tasks.text_classification import calibration
+from backend.tasks.text_classification.estimators import DEFAULT_C, LEARNERS, make_learner, resolve
 from backend.tasks.text_classification.features import N_FEATURES
+from backend.tasks.text_classification.pool import PoolStats, pool_stats
 
-DEFAULT_C = 10.0
+__all__ = ["DEFAULT_C", "LEARNERS", "TextModel", "fit_idf", "make_estimator", "train_model", "weight"]
 
 
-def make_estimator(multilabel: bool = False, c: float = DEFAULT_C) -> Any:
+def make_estimator(multilabel: bool = False, c: float = DEFAULT_C, learner: str = "lr") -> Any:
     """An unfitted estimator of the kind the service trains (strategies clone it for committees)."""
-    base = LogisticRegression(C=c, max_iter=1000)
+    base = make_learner(resolve(learner, 0), c)
     return OneVsRestClassifier(base) if multilabel else base
 
 
@@ -66,6 +72,10 @@ class TextModel:
     train_counts: sp.csr_matrix | None = None
     #: ``train_counts`` weighted once at train time (strategies compare the pool with it).
     train_features: sp.csr_matrix | None = None
+    #: The concrete learner (see ``LEARNERS``) and the calibration temperature of its
+    #: single-label probabilities; class-level defaults let artifacts from before load.
+    learner: str = "lr"
+    temperature: float = 1.0
 
     def labeled_features(self) -> sp.csr_matrix | None:
         """The labeled texts in the strategies' space (an artifact from before 0.2 weighs them now)."""
@@ -91,6 +101,7 @@ class TextModel:
             out[:] = proba[:, : out.shape[1]]
         else:
             out[:, np.asarray(self.estimator.classes_).astype(int)] = proba
+            out = calibration.scale(out, self.temperature)
         return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
 
 
@@ -117,13 +128,28 @@ def train_model(
     labels: Sequence[str],
     multilabel: bool = False,
     c: float = DEFAULT_C,
+    *,
+    learner: str = "auto",
+    calibrate: bool = True,
+    pool: PoolStats | sp.spmatrix | None = None,
+    prune: bool = True,
 ) -> TextModel:
-    """Fit on hashed counts. ``targets`` are label indices, or a 0/1 matrix when multi-label."""
+    """Fit on hashed counts. ``targets`` are label indices, or a 0/1 matrix when multi-label.
+
+    ``pool`` is the pool's statistics (or its hashed counts, labeled rows included): with
+    it the IDF is the pool's and, with ``prune``, columns seen in a single pool text are
+    dropped; without it the IDF is fitted on the labeled texts (the model before 0.3).
+    ``calibrate`` fits a temperature out of fold once there are enough labels.
+    """
     y = np.asarray(targets)
     if counts.shape[0] == 0 or len(y) != counts.shape[0]:
         raise NotEnoughLabels(f"need labeled texts to train; got {counts.shape[0]} texts, {len(y)} labels")
-    idf = fit_idf(counts)
+    chosen = resolve(learner, int(counts.shape[0]))
+    stats = pool if isinstance(pool, PoolStats) or pool is None else pool_stats(pool)
+    idf = fit_idf(counts) if stats is None else stats.idf()
     columns = np.unique(sp.csr_matrix(counts).indices).astype(np.intp)
+    if stats is not None and prune:
+        columns = stats.kept(columns)
     if columns.size == 0:  # only empty texts: keep one column so shapes stay valid
         columns = np.zeros(1, dtype=np.intp)
     weighted = weight(counts, idf)
@@ -131,19 +157,40 @@ def train_model(
     fit_y = y
     if multilabel and y.ndim == 2 and y.shape[1] == 1:  # one choice: one-vs-rest needs two columns
         fit_y = np.hstack([y, 1 - y])
+    meta: dict[str, Any] = {"learner": chosen, "idf": "labeled" if stats is None else "pool",
+                            "pool_docs": 0 if stats is None else stats.n_docs, "columns": int(columns.size)}
+    temperature = 1.0
     with threadpool_limits(1):  # a small fit gains nothing from threads and suffers from contention
-        estimator = _fit(x, fit_y, multilabel, c)
-    return TextModel(tuple(labels), multilabel, idf, columns, estimator, int(counts.shape[0]),
+        estimator = _fit(x, fit_y, multilabel, c, chosen)
+        if calibrate and not multilabel and not isinstance(estimator, _Constant):
+            fitted = _calibrate(x, y.astype(np.intp), len(labels), c, chosen)
+            if fitted is not None:
+                temperature = fitted.temperature
+                meta["calibration"] = fitted.record()
+    return TextModel(tuple(labels), multilabel, idf, columns, estimator, int(counts.shape[0]), meta=meta,
                      targets=y.astype(np.int64), train_counts=sp.csr_matrix(counts),
-                     train_features=weighted)
+                     train_features=weighted, learner=chosen, temperature=temperature)
 
 
-def _fit(x: sp.csr_matrix, y: npt.NDArray[Any], multilabel: bool, c: float) -> Any:
+def _calibrate(x: sp.csr_matrix, y: npt.NDArray[np.intp], n_classes: int, c: float,
+               learner: str) -> calibration.Calibration | None:
+    """The out-of-fold temperature of ``learner`` on these rows (the final model's own settings)."""
+
+    def fit_predict(train: npt.NDArray[np.intp], test: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        out = np.zeros((len(test), n_classes))
+        fold = _fit(x[train], y[train], False, c, learner)
+        out[:, np.asarray(fold.classes_).astype(int)] = fold.predict_proba(x[test])
+        return out
+
+    return calibration.calibrate(fit_predict, y, n_classes, seed=len(y))
+
+
+def _fit(x: sp.csr_matrix, y: npt.NDArray[Any], multilabel: bool, c: float, learner: str = "lr") -> Any:
     estimator: Any
     if multilabel:
-        estimator = clone(make_estimator(True, c)).fit(x, y.astype(int))
+        estimator = clone(make_estimator(True, c, learner)).fit(x, y.astype(int))
     elif len(np.unique(y)) < 2:
         estimator = _Constant().fit(x, y.astype(int))
     else:
-        estimator = clone(make_estimator(False, c)).fit(x, y.astype(int))
+        estimator = clone(make_estimator(False, c, learner)).fit(x, y.astype(int))
     return estimator
