@@ -34,16 +34,35 @@ def ranking(settings: Settings, project: int) -> dict[str, int]:
 
 
 def scored_predictions(svc: Services, config: ProjectConfig, tasks: list[dict[str, Any]], model: Model | None,
-                       version: str) -> list[dict[str, Any]]:
-    """The project's kind and strategy over ``tasks``: one prediction each, with its task id."""
+                       version: str, inputs: Any = None) -> list[dict[str, Any]]:
+    """The project's kind and strategy over ``tasks``: one prediction each, with its task id.
+
+    ``inputs`` are the tasks' model inputs when the caller has computed them already.
+    """
     kind = kind_of(config.schema)
-    inputs = kind.inputs(tasks, config.schema, svc.settings.max_text_chars)
+    if inputs is None:
+        inputs = kind.inputs(tasks, config.schema, svc.settings.max_text_chars)
     scored = kind.score(inputs, model, config.schema, kind.strategy(config.strategy),
                         **ranking(svc.settings, config.project))
     preds = kind.predictions(config.schema, scored, version)
     for task, pred in zip(tasks, preds, strict=True):
         pred["task"] = int(task["id"])
     return preds
+
+
+def refresh_pool(svc: Services, config: ProjectConfig, inputs: Any, model: Model | None) -> bool:
+    """Save the kind's new pool statistics when the pool outgrew the saved ones (or none exist).
+
+    The rescore has just read every unlabeled task, and ``model`` holds the labeled ones: the
+    whole pool, without another pass over Label Studio. The next retrain reads the file.
+    """
+    kind = kind_of(config.schema)
+    stats = kind.pool_stats(inputs, model, svc.store.read_pool(config.project))
+    if stats is None:
+        return False
+    svc.store.write_pool(config.project, stats)
+    log.info("project %s: pool statistics refreshed (%s texts)", config.project, getattr(stats, "n_docs", "?"))
+    return True
 
 
 def push(client: LabelStudioClient, state: ProjectState, project: int, version: str,
@@ -123,7 +142,9 @@ def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, 
                  if kind.has_input(t, config.schema)]
         timings["read_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        preds = scored_predictions(svc, config, tasks, model, name)
+        inputs = kind.inputs(tasks, config.schema, svc.settings.max_text_chars)
+        pool_refreshed = refresh_pool(svc, config, inputs, model)
+        preds = scored_predictions(svc, config, tasks, model, name, inputs)
         audit = add_audit(svc, config, name, preds, ranking(svc.settings, project)["batch_size"])
         timings["score_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -138,7 +159,7 @@ def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, 
         svc.state.set_current_if_none(project, defaults.COLD_START_VERSION)
     svc.state.set_status(project, last_rescore=name, last_rescore_at=time.time(), last_success_at=time.time(),
                          last_rescore_tasks=len(preds), last_error=None, last_audit_draw=audit,
-                         title=str(title or ""),
+                         title=str(title or ""), pool_refreshed=pool_refreshed,
                          **{k: round(v, 3) for k, v in timings.items()})
     if version is not None:
         svc.scheduler.enqueue_evaluate(project, version)

@@ -1,4 +1,9 @@
-"""A retrain: every label from Label Studio, the project's task kind trains, a version is published."""
+"""A retrain: every label from Label Studio, the project's task kind trains, a version is published.
+
+The retrain reads only the labeled tasks; what the model needs of the whole pool (its kind's
+pool statistics) the last rescore saved beside the versions, since the rescore reads every
+unlabeled task anyway (:func:`backend.loop.rescoring.refresh_pool`).
+"""
 
 from __future__ import annotations
 
@@ -30,6 +35,15 @@ def next_version(svc: Services, project: int, in_label_studio: Iterable[str] = (
     return version_name(reserve(svc.store.root / f"project-{int(project)}", seen + 1))
 
 
+def model_record(model: Any) -> dict[str, Any]:
+    """What the version record shows of the model itself: learner, IDF source, calibration."""
+    meta = getattr(model, "meta", None)
+    if not isinstance(meta, dict):
+        return {}
+    keys = ("learner", "idf", "pool_docs", "calibration")
+    return {"model": {k: meta[k] for k in keys if k in meta}}
+
+
 def train_and_publish(svc: Services, project: int) -> dict[str, Any]:
     """Read all labels, train, write the artifact, make it current. Returns the version record."""
     config = project_config(svc, project)
@@ -51,11 +65,12 @@ def train_and_publish(svc: Services, project: int) -> dict[str, Any]:
         log.warning("project %s: ignored annotations with labels not in the config: %s", project,
                     summary["unknown_labels"])
     t0 = time.perf_counter()
-    model = kind.train(training, config.schema)
+    model = kind.train(training, config.schema, pool=svc.store.read_pool(project))
     train_s = time.perf_counter() - t0
     version = next_version(svc, project, in_label_studio)
     record = {"version": version, "project": project, "created_at": time.time(), "kind": kind.name, **summary,
-              "strategy": config.strategy, "read_seconds": round(read_s, 3), "train_seconds": round(train_s, 3)}
+              "strategy": config.strategy, "read_seconds": round(read_s, 3), "train_seconds": round(train_s, 3),
+              **model_record(model)}
     svc.store.write(project, version, model, record, extra_files={TRAINING_FILE: kind.training_file(training)})
     svc.state.publish_version(project, version, record)
     svc.state.set_status(project, last_version=version, last_train_at=time.time())
