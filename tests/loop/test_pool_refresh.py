@@ -9,6 +9,7 @@ from typing import Any
 from backend.loop.rescoring import refresh_pool
 from backend.loop.store import ArtifactStore
 from backend.loop.training import model_record
+from backend.tasks.text_classification.estimators import uses_pool
 from backend.tasks.text_classification.features import featurize
 from backend.tasks.text_classification.kind import TEXT_CLASSIFICATION
 from backend.tasks.text_classification.model import train_model
@@ -42,7 +43,8 @@ def test_the_kind_trains_with_the_saved_statistics(tmp_path: Path) -> None:
                            targets=[0, 0, 1, 1], labels=SCHEMA.labels)
     model = TEXT_CLASSIFICATION.train(training, SCHEMA, pool=svc.store.read_pool(1))
     record = model_record(model)["model"]
-    assert record["idf"] == "pool" and record["pool_docs"] == 30 and record["learner"] == model.learner
+    assert record["pool_docs"] == 30 and record["learner"] == model.learner
+    assert record["idf"] == ("pool" if uses_pool("auto", len(training)) else "labeled")
     without = TEXT_CLASSIFICATION.train(training, SCHEMA, pool=None)
-    assert model_record(without)["model"]["idf"] == "labeled"
+    assert model_record(without)["model"]["idf"] == "labeled" and model_record(without)["model"]["pool_docs"] == 0
     assert model_record(SimpleNamespace()) == {}

@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB
 
-#: Learner names :func:`make_learner` accepts (``auto`` picks by the number of labels).
+#: Learner names a project may choose (``auto`` picks by the number of labels, see :func:`resolve`).
 LEARNERS = ("auto", "lr", "nblr", "cnb", "ensemble")
 DEFAULT_C = 10.0
 #: Smoothing of the naive Bayes ratios and of complement naive Bayes.
@@ -94,15 +94,30 @@ class MeanEnsemble(BaseEstimator, ClassifierMixin):
         return np.asarray(np.mean([m.predict_proba(x) for m in self.fitted_], axis=0), dtype=np.float64)
 
 
+#: ``auto`` is complement naive Bayes below this many labels and logistic regression from it
+#: on; chosen on seeds 0-1 of trec6 and subj (BENCHMARKS.md, "Model quality"): naive Bayes
+#: won at every size up to 1,000 labels on both, logistic regression first at 2,000 (trec6).
+AUTO_SWITCH = 2000
+
+
 def resolve(learner: str, n_labels: int) -> str:
     """The concrete learner ``learner`` names for ``n_labels`` labels (``auto``: the measured default)."""
     if learner not in LEARNERS:
         raise ValueError(f"unknown learner {learner!r}; expected one of {', '.join(LEARNERS)}")
-    return AUTO if learner == "auto" else learner
+    if learner != "auto":
+        return learner
+    return "cnb" if n_labels < AUTO_SWITCH else "lr"
 
 
-#: What ``auto`` resolves to (BENCHMARKS.md, "Model quality": how it was chosen).
-AUTO = "lr"
+def uses_pool(learner: str, n_labels: int) -> bool:
+    """Whether ``learner`` takes its IDF from the pool's statistics at ``n_labels`` labels.
+
+    Measured on the choice seeds: the pool's IDF gave logistic regression a little more at
+    every size from 1,000 labels on, and naive Bayes a little less at most sizes (trec6 at 100
+    labels: 0.51 against 0.60), so ``auto`` uses it only with logistic regression.
+    An explicitly named learner always uses the pool when it is given.
+    """
+    return learner != "auto" or n_labels >= AUTO_SWITCH
 
 
 def make_learner(learner: str = "lr", c: float = DEFAULT_C) -> Any:

@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from backend.errors import NotEnoughLabels
 from backend.tasks.text_classification import calibration
-from backend.tasks.text_classification.estimators import DEFAULT_C, LEARNERS, make_learner, resolve
+from backend.tasks.text_classification.estimators import DEFAULT_C, LEARNERS, make_learner, resolve, uses_pool
 from backend.tasks.text_classification.features import N_FEATURES
 from backend.tasks.text_classification.pool import PoolStats, pool_stats
 
@@ -138,14 +138,16 @@ def train_model(
 
     ``pool`` is the pool's statistics (or its hashed counts, labeled rows included): with
     it the IDF is the pool's and, with ``prune``, columns seen in a single pool text are
-    dropped; without it the IDF is fitted on the labeled texts (the model before 0.3).
-    ``calibrate`` fits a temperature out of fold once there are enough labels.
+    dropped; without it, or where ``auto`` measured better without it (see
+    :func:`~backend.tasks.text_classification.estimators.uses_pool`), the IDF is fitted on
+    the labeled texts. ``calibrate`` fits a temperature out of fold once there are enough labels.
     """
     y = np.asarray(targets)
     if counts.shape[0] == 0 or len(y) != counts.shape[0]:
         raise NotEnoughLabels(f"need labeled texts to train; got {counts.shape[0]} texts, {len(y)} labels")
     chosen = resolve(learner, int(counts.shape[0]))
-    stats = pool if isinstance(pool, PoolStats) or pool is None else pool_stats(pool)
+    given = pool if isinstance(pool, PoolStats) or pool is None else pool_stats(pool)
+    stats = given if uses_pool(learner, int(counts.shape[0])) else None
     idf = fit_idf(counts) if stats is None else stats.idf()
     columns = np.unique(sp.csr_matrix(counts).indices).astype(np.intp)
     if stats is not None and prune:
@@ -158,7 +160,7 @@ def train_model(
     if multilabel and y.ndim == 2 and y.shape[1] == 1:  # one choice: one-vs-rest needs two columns
         fit_y = np.hstack([y, 1 - y])
     meta: dict[str, Any] = {"learner": chosen, "idf": "labeled" if stats is None else "pool",
-                            "pool_docs": 0 if stats is None else stats.n_docs, "columns": int(columns.size)}
+                            "pool_docs": 0 if given is None else given.n_docs, "columns": int(columns.size)}
     temperature = 1.0
     with threadpool_limits(1):  # a small fit gains nothing from threads and suffers from contention
         estimator = _fit(x, fit_y, multilabel, c, chosen)

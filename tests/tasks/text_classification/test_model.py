@@ -12,6 +12,7 @@ import pytest
 import scipy.sparse as sp
 
 from backend.errors import NotEnoughLabels
+from backend.tasks.text_classification.estimators import AUTO_SWITCH
 from backend.tasks.text_classification.features import N_FEATURES, featurize
 from backend.tasks.text_classification.model import LEARNERS, fit_idf, make_estimator, train_model, weight
 from backend.tasks.text_classification.pool import pool_stats
@@ -159,12 +160,12 @@ def test_pool_statistics_set_the_idf_and_prune_columns() -> None:
     pool_counts, _ = _trec(600)
     counts, targets = pool_counts[:60], _trec(60)[1]
     stats = pool_stats(pool_counts)
-    model = train_model(counts, targets, TREC, pool=stats)
+    model = train_model(counts, targets, TREC, pool=stats, learner="lr")
     np.testing.assert_array_equal(model.idf, stats.idf())
     assert model.meta["idf"] == "pool" and model.meta["pool_docs"] == 600
     assert set(model.columns) <= set(np.flatnonzero(stats.df >= 2))
     assert 0 < model.columns.size < np.unique(counts.indices).size
-    from_counts = train_model(counts, targets, TREC, pool=pool_counts, calibrate=False)
+    from_counts = train_model(counts, targets, TREC, pool=pool_counts, learner="cnb", calibrate=False)
     np.testing.assert_array_equal(from_counts.idf, stats.idf())
     labeled_only = train_model(counts, targets, TREC)
     assert labeled_only.meta["idf"] == "labeled"
@@ -220,3 +221,14 @@ def test_an_artifact_without_the_new_fields_loads_and_scores(tmp_path: Path) -> 
     assert loaded.learner == "lr" and loaded.temperature == 1.0
     probe, _ = _trec(50, "test")
     np.testing.assert_allclose(loaded.predict_proba(probe), model.predict_proba(probe))
+
+
+def test_auto_is_naive_bayes_on_labeled_idf_early_and_lr_on_the_pool_later() -> None:
+    pool_counts, pool_targets = _trec(AUTO_SWITCH + 200)
+    stats = pool_stats(pool_counts)
+    early = train_model(pool_counts[:100], pool_targets[:100], TREC, pool=stats)
+    assert early.learner == "cnb" and early.meta["idf"] == "labeled" and early.meta["pool_docs"] == stats.n_docs
+    np.testing.assert_array_equal(early.idf, fit_idf(pool_counts[:100]))
+    late = train_model(pool_counts[:AUTO_SWITCH], pool_targets[:AUTO_SWITCH], TREC, pool=stats, calibrate=False)
+    assert late.learner == "lr" and late.meta["idf"] == "pool"
+    np.testing.assert_array_equal(late.idf, stats.idf())
