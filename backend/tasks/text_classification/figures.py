@@ -45,9 +45,14 @@ def refit(model: TextModel) -> Refit:
     targets = model.targets if model.targets is not None else np.zeros(0, dtype=int)
     counts = model.train_counts if model.train_counts is not None else featurize([])
 
+    learner = getattr(model, "learner", "lr")  # the version's own learner, even where auto would switch
+
     def fit_predict(train: npt.NDArray[np.intp], test: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        # Uncalibrated: the audit reads the predicted class, which a temperature never changes,
+        # and calibrating would cost each refit five more fits.
         with threadpool_limits(limits=1):
-            fitted = train_model(counts[train], targets[train], model.labels, model.multilabel)
+            fitted = train_model(counts[train], targets[train], model.labels, model.multilabel,
+                                 learner=learner, calibrate=False)
             return np.asarray(fitted.predict_proba(counts[test]), dtype=np.float64)
 
     return Refit(fit_predict, targets, model.multilabel)
