@@ -42,7 +42,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             train = featurize(rows.texts)
             targets = [schema.labels.index(label) for label in rows.labels]
             models = {"today": train_model(train, targets, schema.labels, learner="lr", calibrate=False),
-                      "new": train_model(train, targets, schema.labels, pool=pool_stats(counts, train))}
+                      "new": train_model(train, targets, schema.labels, pool=pool_stats(counts, train),
+                                                learner="auto", idf="auto", calibrate=True)}
             for name in (DEFAULT_STRATEGY, "margin"):
                 strategy = get_strategy(name)
                 for size in (100, args.tasks):

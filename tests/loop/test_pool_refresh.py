@@ -12,7 +12,7 @@ from backend.loop.training import model_record
 from backend.tasks.text_classification.estimators import uses_pool
 from backend.tasks.text_classification.features import featurize
 from backend.tasks.text_classification.kind import TEXT_CLASSIFICATION
-from backend.tasks.text_classification.model import train_model
+from backend.tasks.text_classification.model import DEFAULT_IDF, DEFAULT_LEARNER, train_model
 from backend.tasks.text_classification.schema import TaskSchema
 from backend.tasks.text_classification.targets import TrainingSet
 
@@ -44,7 +44,8 @@ def test_the_kind_trains_with_the_saved_statistics(tmp_path: Path) -> None:
     model = TEXT_CLASSIFICATION.train(training, SCHEMA, pool=svc.store.read_pool(1))
     record = model_record(model)["model"]
     assert record["pool_docs"] == 30 and record["learner"] == model.learner
-    assert record["idf"] == ("pool" if uses_pool("auto", len(training)) else "labeled")
+    assert record["idf"] == ("pool" if DEFAULT_IDF == "pool" or (DEFAULT_IDF == "auto" and uses_pool(
+        DEFAULT_LEARNER, len(training))) else "labeled")
     without = TEXT_CLASSIFICATION.train(training, SCHEMA, pool=None)
     assert model_record(without)["model"]["idf"] == "labeled" and model_record(without)["model"]["pool_docs"] == 0
     assert model_record(SimpleNamespace()) == {}

@@ -31,7 +31,19 @@ from backend.tasks.text_classification.estimators import DEFAULT_C, LEARNERS, ma
 from backend.tasks.text_classification.features import N_FEATURES
 from backend.tasks.text_classification.pool import PoolStats, pool_stats
 
-__all__ = ["DEFAULT_C", "LEARNERS", "TextModel", "fit_idf", "make_estimator", "train_model", "weight"]
+__all__ = ["DEFAULT_C", "DEFAULT_CALIBRATE", "DEFAULT_IDF", "DEFAULT_LEARNER", "IDF_SOURCES", "LEARNERS",
+           "TextModel", "fit_idf", "make_estimator", "train_model", "weight"]
+
+#: Where the IDF comes from: ``pool`` (the pool's statistics, when given), ``labeled`` (the
+#: labeled texts) or ``auto`` (the pool where the learner measured better with it).
+IDF_SOURCES = ("auto", "pool", "labeled")
+#: The defaults are the model measured best under active learning so far: logistic regression
+#: on the labeled texts' IDF, uncalibrated. ``learner="auto"`` with ``idf="auto"`` and
+#: calibration won on passive curves but not under active learning (BENCHMARKS.md, "Model
+#: quality"), so it is a choice, not the default.
+DEFAULT_LEARNER = "lr"
+DEFAULT_IDF = "labeled"
+DEFAULT_CALIBRATE = False
 
 
 def make_estimator(multilabel: bool = False, c: float = DEFAULT_C, learner: str = "lr") -> Any:
@@ -129,32 +141,37 @@ def train_model(
     multilabel: bool = False,
     c: float = DEFAULT_C,
     *,
-    learner: str = "auto",
-    calibrate: bool = True,
+    learner: str = DEFAULT_LEARNER,
+    calibrate: bool = DEFAULT_CALIBRATE,
     pool: PoolStats | sp.spmatrix | None = None,
+    idf: str = DEFAULT_IDF,
     prune: bool = True,
 ) -> TextModel:
     """Fit on hashed counts. ``targets`` are label indices, or a 0/1 matrix when multi-label.
 
     ``pool`` is the pool's statistics (or its hashed counts, labeled rows included): with
     it the IDF is the pool's and, with ``prune``, columns seen in a single pool text are
-    dropped; without it, or where ``auto`` measured better without it (see
-    :func:`~backend.tasks.text_classification.estimators.uses_pool`), the IDF is fitted on
-    the labeled texts. ``calibrate`` fits a temperature out of fold once there are enough labels.
+    dropped, as ``idf`` says (``auto``: where the learner measured better with it, see
+    :func:`~backend.tasks.text_classification.estimators.uses_pool`); otherwise the IDF is
+    fitted on the labeled texts. ``calibrate`` fits a temperature out of fold once there are
+    enough labels.
     """
     y = np.asarray(targets)
     if counts.shape[0] == 0 or len(y) != counts.shape[0]:
         raise NotEnoughLabels(f"need labeled texts to train; got {counts.shape[0]} texts, {len(y)} labels")
+    if idf not in IDF_SOURCES:
+        raise ValueError(f"unknown IDF source {idf!r}; expected one of {', '.join(IDF_SOURCES)}")
     chosen = resolve(learner, int(counts.shape[0]))
     given = pool if isinstance(pool, PoolStats) or pool is None else pool_stats(pool)
-    stats = given if uses_pool(learner, int(counts.shape[0])) else None
-    idf = fit_idf(counts) if stats is None else stats.idf()
+    wanted = idf == "pool" or (idf == "auto" and uses_pool(learner, int(counts.shape[0])))
+    stats = given if wanted else None
+    weights = fit_idf(counts) if stats is None else stats.idf()
     columns = np.unique(sp.csr_matrix(counts).indices).astype(np.intp)
     if stats is not None and prune:
         columns = stats.kept(columns)
     if columns.size == 0:  # only empty texts: keep one column so shapes stay valid
         columns = np.zeros(1, dtype=np.intp)
-    weighted = weight(counts, idf)
+    weighted = weight(counts, weights)
     x = weighted[:, columns]
     fit_y = y
     if multilabel and y.ndim == 2 and y.shape[1] == 1:  # one choice: one-vs-rest needs two columns
@@ -169,7 +186,7 @@ def train_model(
             if fitted is not None:
                 temperature = fitted.temperature
                 meta["calibration"] = fitted.record()
-    return TextModel(tuple(labels), multilabel, idf, columns, estimator, int(counts.shape[0]), meta=meta,
+    return TextModel(tuple(labels), multilabel, weights, columns, estimator, int(counts.shape[0]), meta=meta,
                      targets=y.astype(np.int64), train_counts=sp.csr_matrix(counts),
                      train_features=weighted, learner=chosen, temperature=temperature)
 

@@ -160,21 +160,24 @@ def test_pool_statistics_set_the_idf_and_prune_columns() -> None:
     pool_counts, _ = _trec(600)
     counts, targets = pool_counts[:60], _trec(60)[1]
     stats = pool_stats(pool_counts)
-    model = train_model(counts, targets, TREC, pool=stats, learner="lr")
+    model = train_model(counts, targets, TREC, pool=stats, learner="lr", idf="pool")
     np.testing.assert_array_equal(model.idf, stats.idf())
     assert model.meta["idf"] == "pool" and model.meta["pool_docs"] == 600
     assert set(model.columns) <= set(np.flatnonzero(stats.df >= 2))
     assert 0 < model.columns.size < np.unique(counts.indices).size
-    from_counts = train_model(counts, targets, TREC, pool=pool_counts, learner="cnb", calibrate=False)
+    from_counts = train_model(counts, targets, TREC, pool=pool_counts, learner="cnb", idf="pool")
     np.testing.assert_array_equal(from_counts.idf, stats.idf())
     labeled_only = train_model(counts, targets, TREC)
     assert labeled_only.meta["idf"] == "labeled"
+    assert train_model(counts, targets, TREC, pool=stats).meta["idf"] == "labeled"  # the default
+    with pytest.raises(ValueError, match="'both'"):
+        train_model(counts, targets, TREC, pool=stats, idf="both")
     np.testing.assert_array_equal(labeled_only.idf, fit_idf(counts))
 
 
 def test_calibration_is_fitted_out_of_fold_and_recorded() -> None:
     counts, targets = _trec(300)
-    model = train_model(counts, targets, TREC, learner="lr")
+    model = train_model(counts, targets, TREC, learner="lr", calibrate=True)
     record = model.meta["calibration"]
     assert model.temperature == pytest.approx(record["temperature"], abs=1e-4)
     assert model.temperature != 1.0 and record["folds"] == 5
@@ -188,14 +191,14 @@ def test_calibration_is_fitted_out_of_fold_and_recorded() -> None:
 
 
 def test_few_labels_are_not_calibrated() -> None:
-    model = train_model(featurize(TEXTS), [0, 0, 1, 1, 0, 1], ("pos", "neg"))
+    model = train_model(featurize(TEXTS), [0, 0, 1, 1, 0, 1], ("pos", "neg"), calibrate=True)
     assert model.temperature == 1.0 and "calibration" not in model.meta
 
 
 @pytest.mark.parametrize("learner", LEARNERS)
 def test_every_learner_trains_a_model(learner: str) -> None:
     counts, targets = _trec(200)
-    model = train_model(counts, targets, TREC, learner=learner)
+    model = train_model(counts, targets, TREC, learner=learner, calibrate=True)
     assert model.learner in LEARNERS and model.learner != "auto"
     assert model.meta["learner"] == model.learner
     probe, truth = _trec(200, "test")
@@ -226,9 +229,10 @@ def test_an_artifact_without_the_new_fields_loads_and_scores(tmp_path: Path) -> 
 def test_auto_is_naive_bayes_on_labeled_idf_early_and_lr_on_the_pool_later() -> None:
     pool_counts, pool_targets = _trec(AUTO_SWITCH + 200)
     stats = pool_stats(pool_counts)
-    early = train_model(pool_counts[:100], pool_targets[:100], TREC, pool=stats)
+    early = train_model(pool_counts[:100], pool_targets[:100], TREC, pool=stats, learner="auto", idf="auto")
     assert early.learner == "cnb" and early.meta["idf"] == "labeled" and early.meta["pool_docs"] == stats.n_docs
     np.testing.assert_array_equal(early.idf, fit_idf(pool_counts[:100]))
-    late = train_model(pool_counts[:AUTO_SWITCH], pool_targets[:AUTO_SWITCH], TREC, pool=stats, calibrate=False)
+    late = train_model(pool_counts[:AUTO_SWITCH], pool_targets[:AUTO_SWITCH], TREC, pool=stats,
+                       learner="auto", idf="auto")
     assert late.learner == "lr" and late.meta["idf"] == "pool"
     np.testing.assert_array_equal(late.idf, stats.idf())
