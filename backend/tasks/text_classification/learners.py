@@ -1,11 +1,10 @@
 """The model side of a simulation: the service's own featurizer and classifier, per round.
 
 A learner owns one seed's pool and test rows. ``fit`` retrains on the labeled pool rows
-exactly as the service would (hashed counts, TF-IDF with the pool's statistics, known from
-the start as the service knows its tasks, the default learner on the active columns,
-calibrated; or logistic regression on standardized numeric columns), ``pool`` hands a
-strategy what the service would hand it, and ``scores`` measures the last model on the
-test rows.
+exactly as the service would (hashed counts handed to the model with the pool's statistics,
+known from the start as the service knows its tasks; or logistic regression on standardized
+numeric columns), ``pool`` hands a strategy what the service would hand it, and ``scores``
+measures the last model on the test rows.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """The classifier: sublinear TF-IDF over hashed n-grams into a linear text learner.
 
-Choices measured on this project's data sets (BENCHMARKS.md, "Model quality"): the IDF
-comes from the whole pool (:mod:`~backend.tasks.text_classification.pool`) when the
-caller knows it, not from the few labeled texts; the learner is one of
-:data:`~backend.tasks.text_classification.estimators.LEARNERS`; ``C=10`` beats the
-default ``C=1`` on every text set tried; single-label probabilities are calibrated by a
-temperature fitted out of fold (:mod:`~backend.tasks.text_classification.calibration`).
-Fitting only on the hashed columns that occur in the labeled rows gives the same
-probabilities at about a hundredth of the fit time, so the model stores those columns and
-ignores the rest. Multi-label projects use one binary model per label (one-vs-rest).
+The default is the model measured best under active learning (BENCHMARKS.md, "Model
+quality"): logistic regression with ``C=10`` (better than ``C=1`` on every text set tried)
+on an IDF fitted on the labeled texts, uncalibrated. The options measured against it: the
+pool's IDF and pruning (:mod:`~backend.tasks.text_classification.pool`), the learners of
+:data:`~backend.tasks.text_classification.estimators.LEARNERS`, and a temperature fitted
+out of fold (:mod:`~backend.tasks.text_classification.calibration`). Fitting only on the
+hashed columns that occur in the labeled rows gives the same probabilities at about a
+hundredth of the fit time, so the model stores those columns and ignores the rest.
+Multi-label projects use one binary model per label (one-vs-rest).
 """
 
 from __future__ import annotations
