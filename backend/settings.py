@@ -136,10 +136,10 @@ class Settings:
     batch_size: int = 0
     #: The model's settings unless a project's extra_params give them (``learner``, ``C``,
     #: ``class_weight``, ``calibrate``): see :mod:`backend.loop.options`.
-    learner: str = "auto"
+    learner: str = "logreg"
     model_c: float = 10.0
     class_weight: str = "none"
-    calibrate: bool = True
+    calibrate: bool = False
     #: Set "Uncertainty sampling" and create the "Active learning queue" tab per project.
     configure_project: bool = True
     #: RQ queue names: training and scoring can run on separate worker pools.
@@ -193,11 +193,11 @@ class Settings:
             log_level=level,
             retrain_every=_schedule(env, "RETRAIN_EVERY", "10"),
             batch_size=_checked(env, "BATCH_SIZE", 0, lambda n, r: validation.whole(n, r, 1, defaults.MAX_BATCH_SIZE)),
-            learner=_checked(env, "LEARNER", "auto", _learner),
+            learner=_checked(env, "LEARNER", "logreg", _learner),
             model_c=_checked(env, "MODEL_C", 10.0, lambda n, r: validation.number(n, r, *defaults.MODEL_C_RANGE)),
             class_weight=_checked(env, "CLASS_WEIGHT", "none",
                                   lambda n, r: validation.choice(n, r, defaults.CLASS_WEIGHTS)),
-            calibrate=_checked(env, "CALIBRATE", True, validation.flag),
+            calibrate=_checked(env, "CALIBRATE", False, validation.flag),
             configure_project=_bool(env, "CONFIGURE_PROJECT", True),
             train_queue=env.get("TRAIN_QUEUE", "").strip() or "ls-active-train",
             score_queue=env.get("SCORE_QUEUE", "").strip() or "ls-active-score",

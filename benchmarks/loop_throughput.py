@@ -56,7 +56,7 @@ def one_run(texts: list[str], model: TextModel, schema: TaskSchema, strategy: st
     featurized = time.perf_counter()
     if not strategy:
         return featurized - start, 0.0, 0.0
-    scored = score_counts(counts, model, schema, strategy, batch_size=batch_size, seed=1)
+    scored = score_counts(counts, model, schema, get_strategy(strategy), batch_size=batch_size, seed=1)
     ranked = time.perf_counter()
     preds = predictions(schema, scored, "ls-active-v1-benchmark")
     built = time.perf_counter()

@@ -29,7 +29,7 @@ def test_defaults_from_an_empty_environment() -> None:
     assert s.max_body_bytes == DEFAULT_MAX_BODY_BYTES
     assert s.max_text_chars == DEFAULT_MAX_TEXT_CHARS
     assert s.page_size == 1000
-    assert (s.learner, s.model_c, s.class_weight, s.calibrate, s.batch_size) == ("auto", 10.0, "none", True, 0)
+    assert (s.learner, s.model_c, s.class_weight, s.calibrate, s.batch_size) == ("logreg", 10.0, "none", False, 0)
 
 
 def test_blank_values_mean_the_default() -> None:

@@ -39,14 +39,14 @@ EXTRA_PARAMS = ("strategy", "audit_share", *PARAM_NAMES.values())
 class ProjectOptions:
     """The settings a project trains and ranks with; every value checked on construction."""
 
-    #: The model family (one of the kind's learners; ``auto`` lets the model choose).
-    learner: str = "auto"
+    #: The model family (one of the kind's learners; ``auto`` switches by label count).
+    learner: str = "logreg"
     #: Inverse regularization strength of the logistic regression (higher: fits the labels closer).
     c: float = 10.0
     #: ``balanced`` weighs each class inversely to its share of the labels; ``none`` does not.
     class_weight: str = "none"
     #: Calibrate the probabilities when there are enough labels.
-    calibrate: bool = True
+    calibrate: bool = False
     #: Retrain milestones: every N label events, or an increasing list then doubling.
     retrain_every: tuple[int, ...] = (10,)
     #: Tasks per ranking batch: a batch strategy picks this many together, and the audit

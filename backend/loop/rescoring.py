@@ -39,15 +39,17 @@ def ranking(settings: Settings, project: int, config: ProjectConfig | None = Non
 
 
 def scored_predictions(svc: Services, config: ProjectConfig, tasks: list[dict[str, Any]], model: Model | None,
-                       version: str) -> list[dict[str, Any]]:
+                       version: str, inputs: Any = None) -> list[dict[str, Any]]:
     """The project's kind and strategy over ``tasks``: one prediction each, with its task id.
 
     The order comes from the version's selection model when it has one (trained without the
     labeled audit tasks: :func:`backend.loop.training.selection_model`); what annotators see
-    pre-selected comes from the version's model, which learned from every label.
+    pre-selected comes from the version's model, which learned from every label. ``inputs``
+    are the tasks' model inputs when the caller has computed them already.
     """
     kind = kind_of(config.schema)
-    inputs = kind.inputs(tasks, config.schema, svc.settings.max_text_chars)
+    if inputs is None:
+        inputs = kind.inputs(tasks, config.schema, svc.settings.max_text_chars)
     selection = svc.store.load_extra(config.project, version, SELECTION_FILE) if model is not None else None
     scored = kind.score(inputs, selection or model, config.schema, kind.strategy(config.strategy),
                         **ranking(svc.settings, config.project, config))
@@ -57,6 +59,21 @@ def scored_predictions(svc: Services, config: ProjectConfig, tasks: list[dict[st
     for task, pred in zip(tasks, preds, strict=True):
         pred["task"] = int(task["id"])
     return preds
+
+
+def refresh_pool(svc: Services, config: ProjectConfig, inputs: Any, model: Model | None) -> bool:
+    """Save the kind's new pool statistics when the pool outgrew the saved ones (or none exist).
+
+    The rescore has just read every unlabeled task, and ``model`` holds the labeled ones: the
+    whole pool, without another pass over Label Studio. The next retrain reads the file.
+    """
+    kind = kind_of(config.schema)
+    stats = kind.pool_stats(inputs, model, svc.store.read_pool(config.project))
+    if stats is None:
+        return False
+    svc.store.write_pool(config.project, stats)
+    log.info("project %s: pool statistics refreshed (%s texts)", config.project, getattr(stats, "n_docs", "?"))
+    return True
 
 
 def push(client: LabelStudioClient, state: ProjectState, project: int, version: str,
@@ -136,7 +153,9 @@ def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, 
                  if kind.has_input(t, config.schema)]
         timings["read_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        preds = scored_predictions(svc, config, tasks, model, name)
+        inputs = kind.inputs(tasks, config.schema, svc.settings.max_text_chars)
+        pool_refreshed = refresh_pool(svc, config, inputs, model)
+        preds = scored_predictions(svc, config, tasks, model, name, inputs)
         audit = add_audit(svc, config, name, preds, ranking(svc.settings, project, config)["batch_size"])
         timings["score_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -151,7 +170,7 @@ def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, 
         svc.state.set_current_if_none(project, defaults.COLD_START_VERSION)
     svc.state.set_status(project, last_rescore=name, last_rescore_at=time.time(), last_success_at=time.time(),
                          last_rescore_tasks=len(preds), last_error=None, last_audit_draw=audit,
-                         title=str(title or ""),
+                         title=str(title or ""), pool_refreshed=pool_refreshed,
                          **{k: round(v, 3) for k, v in timings.items()})
     if version is not None:
         svc.scheduler.enqueue_evaluate(project, version)

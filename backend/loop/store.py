@@ -39,6 +39,8 @@ from backend.tasks import LEGACY_MODEL_MODULES, Model
 log = logging.getLogger(__name__)
 MODEL_FILE = "model.joblib"
 META_FILE = "meta.json"
+#: The project's pool statistics (its kind's, e.g. term frequencies), beside its versions.
+POOL_FILE = "pool.joblib"
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 _TEMPORARY = ".tmp-"
 #: A temporary left by a writer on another machine counts as abandoned after this many seconds
@@ -115,6 +117,33 @@ class ArtifactStore:
         tmp.write_bytes(data)
         tmp.chmod(0o600)
         os.replace(tmp, folder / name)
+
+    def write_pool(self, project: int, stats: Any) -> None:
+        """Replace the project's pool statistics atomically (a reader sees the old or the new)."""
+        folder = self.root / f"project-{int(project)}"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = folder / f"{_TEMPORARY}pool@{socket.gethostname()}@{os.getpid()}@{uuid.uuid4().hex[:8]}"
+        try:
+            joblib.dump(stats, tmp, compress=3)
+            tmp.chmod(0o600)
+            os.replace(tmp, folder / POOL_FILE)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def read_pool(self, project: int) -> Any | None:
+        """The project's pool statistics, or None when none were saved or the file is unreadable.
+
+        Unreadable statistics only cost the model its pool IDF, so they are logged, not raised.
+        """
+        path = self.root / f"project-{int(project)}" / POOL_FILE
+        if not path.is_file():
+            return None
+        try:
+            return joblib.load(path)
+        except Exception as exc:  # a damaged file: the retrain falls back to the labeled texts
+            log.warning("project %s: pool statistics in %s are unreadable (%s); ignoring them", project, path, exc)
+            return None
 
     def load(self, project: int, version: str) -> Model:
         model = self._load(project, version, MODEL_FILE)

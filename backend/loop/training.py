@@ -1,4 +1,9 @@
-"""A retrain: every label from Label Studio, the project's task kind trains, a version is published."""
+"""A retrain: every label from Label Studio, the project's task kind trains, a version is published.
+
+The retrain reads only the labeled tasks; what the model needs of the whole pool (its kind's
+pool statistics) the last rescore saved beside the versions, since the rescore reads every
+unlabeled task anyway (:func:`backend.loop.rescoring.refresh_pool`).
+"""
 
 from __future__ import annotations
 
@@ -36,7 +41,8 @@ def next_version(svc: Services, project: int, in_label_studio: Iterable[str] = (
 
 
 def selection_model(svc: Services, project: int, kind: TaskKind, tasks: list[dict[str, Any]], training: Training,
-                    schema: Schema, options: Mapping[str, Any] | None = None) -> tuple[Model | None, int]:
+                    schema: Schema, options: Mapping[str, Any] | None = None,
+                    pool: Any = None) -> tuple[Model | None, int]:
     """The model the strategy ranks the pool with, and how many labeled audit tasks it leaves out.
 
     The audit estimate tests a version on its labeled audit tasks. A strategy that has seen
@@ -53,7 +59,16 @@ def selection_model(svc: Services, project: int, kind: TaskKind, tasks: list[dic
     steering = kind.training_set(rest, schema, svc.settings.max_text_chars)
     if not len(steering):
         return None, 0
-    return kind.train(steering, schema, options), len(training) - len(steering)
+    return kind.train(steering, schema, options, pool), len(training) - len(steering)
+
+
+def model_record(model: Any) -> dict[str, Any]:
+    """What the version record shows of the model itself: learner, IDF source, calibration."""
+    meta = getattr(model, "meta", None)
+    if not isinstance(meta, dict):
+        return {}
+    keys = ("learner", "idf", "pool_docs", "calibration")
+    return {"model": {k: meta[k] for k in keys if k in meta}}
 
 
 def train_and_publish(svc: Services, project: int) -> dict[str, Any]:
@@ -85,14 +100,15 @@ def publish_from(svc: Services, config: ProjectConfig, tasks: list[dict[str, Any
     options = resolve(svc.settings, config.options)
     model_options = {k: v for k, v in options.model().items() if k in kind.model_options}
     t0 = time.perf_counter()
-    model = kind.train(training, config.schema, model_options)
-    selection, blind_to = selection_model(svc, project, kind, tasks, training, config.schema, model_options)
+    pool = svc.store.read_pool(project)
+    model = kind.train(training, config.schema, model_options, pool)
+    selection, blind_to = selection_model(svc, project, kind, tasks, training, config.schema, model_options, pool)
     train_s = time.perf_counter() - t0
     version = next_version(svc, project, in_label_studio)
     record = {"version": version, "project": project, "created_at": time.time(), "kind": kind.name, **summary,
               "strategy": config.strategy, "options": for_kind(options, kind.model_options),
               "options_from_project": sorted(PARAM_NAMES[k] for k in config.options if k in PARAM_NAMES),
-              "read_seconds": round(read_s, 3), "train_seconds": round(train_s, 3),
+              "read_seconds": round(read_s, 3), "train_seconds": round(train_s, 3), **model_record(model),
               "selection": {"blind_to_audit_labels": blind_to,
                             "labels": len(training) - blind_to if selection is not None else len(training)}}
     extra = {TRAINING_FILE: kind.training_file(training)}

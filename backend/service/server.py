@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import gevent
 from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
 
@@ -32,3 +33,12 @@ class SlowClientWorker(GeventWorker):
         # GeventWorker.handle would make the socket blocking without a time-out: keep one
         client.settimeout(self.client_timeout)
         AsyncWorker.handle(self, listener, client, addr)
+
+    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> None:
+        # A keep-alive client whose next request is already waiting would otherwise be served
+        # again at once, without the connection ever giving way: reads that find data do not
+        # yield. Under load a few fast connections then keep a worker while the others wait
+        # seconds (measured: p50 12 ms, p99 6 s). Yielding once per request serves the ready
+        # connections in turn.
+        gevent.sleep(0.0001)
+        super().handle_request(listener_name, req, sock, addr)

@@ -167,9 +167,20 @@ class TaskKind(Protocol):
         """Labeled tasks to examples: skips, ties, unknown labels and missing inputs left out."""
         ...
 
-    def train(self, training: Training, schema: Schema, options: Mapping[str, Any] | None = None) -> Model:
+    def train(self, training: Training, schema: Schema, options: Mapping[str, Any] | None = None,
+              pool: Any = None) -> Model:
         """Fit a model; ``options`` are the project's model settings that the kind honours
-        (:attr:`model_options`), already checked; None: the kind's defaults."""
+        (:attr:`model_options`), already checked (None: the kind's defaults); ``pool`` is what
+        :meth:`pool_stats` last returned, or None."""
+        ...
+
+    def pool_stats(self, inputs: Any, model: Model | None, previous: Any = None) -> Any:
+        """Unsupervised statistics of the whole pool for the next trainings, or None to keep ``previous``.
+
+        ``inputs`` are the unlabeled tasks' inputs and ``model`` the version that scored them
+        (its labeled examples are the rest of the pool). A kind without such statistics
+        returns None.
+        """
         ...
 
     def training_file(self, training: Training) -> bytes:

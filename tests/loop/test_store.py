@@ -218,3 +218,18 @@ def test_artifacts_are_readable_by_their_owner_only(tmp_path: Path, model: TextM
     assert folder.stat().st_mode & 0o077 == 0 and folder.parent.stat().st_mode & 0o077 == 0
     for entry in folder.iterdir():
         assert entry.stat().st_mode & 0o077 == 0, entry.name
+
+
+def test_pool_statistics_are_replaced_atomically_and_survive_damage(tmp_path: Path) -> None:
+    from backend.tasks.text_classification.pool import pool_stats
+
+    store = ArtifactStore(tmp_path)
+    assert store.read_pool(5) is None
+    store.write_pool(5, pool_stats(featurize(TEXTS)))
+    store.write_pool(5, pool_stats(featurize(TEXTS * 2)))
+    assert store.read_pool(5).n_docs == 2 * len(TEXTS)
+    folder = tmp_path / "project-5"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]
+    assert store.versions(5) == []
+    (folder / "pool.joblib").write_bytes(b"not a pickle")
+    assert store.read_pool(5) is None

@@ -48,9 +48,13 @@ class NamedEntities:
     def training_set(self, tasks: Sequence[Mapping[str, Any]], schema: Schema, max_chars: int) -> SpanTraining:
         return training_set(tasks, _schema(schema), max_chars)
 
-    def train(self, training: Training, schema: Schema, options: Mapping[str, Any] | None = None) -> SpanModel:
+    def train(self, training: Training, schema: Schema, options: Mapping[str, Any] | None = None,
+              pool: Any = None) -> SpanModel:
         data = cast(SpanTraining, training)
         return train_model(data.words, data.tags, _schema(schema).labels)
+
+    def pool_stats(self, inputs: Any, model: Model | None, previous: Any = None) -> None:
+        return None  # the CRF's features need no pool statistics
 
     def training_file(self, training: Training) -> bytes:
         data = cast(SpanTraining, training)

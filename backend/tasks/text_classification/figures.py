@@ -52,10 +52,14 @@ def refit(model: TextModel) -> Refit:
     counts = model.train_counts if model.train_counts is not None else featurize([])
     options = model_options(model)
 
+    learner = getattr(model, "learner", "logreg")  # the version's own learner, even where auto would switch
+
     def fit_predict(train: npt.NDArray[np.intp], test: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        # Uncalibrated: the audit reads the predicted class, which a temperature never changes,
+        # and calibrating would cost each refit five more fits.
         with threadpool_limits(limits=1):
             fitted = train_model(counts[train], targets[train], model.labels, model.multilabel,
-                                 choose_thresholds=False, **options)
+                                 choose_thresholds=False, **{**options, "learner": learner, "calibrate": False})
             return np.asarray(fitted.predict_proba(counts[test]), dtype=np.float64)
 
     return Refit(fit_predict, targets, model.multilabel)

@@ -13,6 +13,7 @@ from backend.tasks.text_classification import figures, scoring
 from backend.tasks.text_classification.features import clean_text, featurize
 from backend.tasks.text_classification.labeled import LabeledData, load_data
 from backend.tasks.text_classification.model import LEARNERS, TextModel, train_model
+from backend.tasks.text_classification.pool import PoolStats, pool_stats
 from backend.tasks.text_classification.schema import SUPPORTED, TaskSchema, parse_choices
 from backend.tasks.text_classification.targets import TrainingSet, training_set
 from strategies import DEFAULT_STRATEGY, STRATEGIES, get_strategy
@@ -42,11 +43,20 @@ class TextClassification:
     def training_set(self, tasks: Sequence[Mapping[str, Any]], schema: Schema, max_chars: int) -> TrainingSet:
         return training_set(tasks, _schema(schema), max_chars)
 
-    def train(self, training: Training, schema: Schema, options: Mapping[str, Any] | None = None) -> TextModel:
+    def train(self, training: Training, schema: Schema, options: Mapping[str, Any] | None = None,
+              pool: Any = None) -> TextModel:
         data = cast(TrainingSet, training)
         schema = _schema(schema)
         return train_model(featurize(data.texts), data.target_array(), schema.labels, schema.multilabel,
-                           **train_options(options))
+                           pool=pool if isinstance(pool, PoolStats) else None, **train_options(options))
+
+    def pool_stats(self, inputs: Any, model: Model | None, previous: Any = None) -> PoolStats | None:
+        """The unlabeled counts plus the version's labeled ones, when the pool outgrew ``previous``."""
+        labeled = getattr(model, "train_counts", None)
+        n_docs = inputs.shape[0] + (0 if labeled is None else labeled.shape[0])
+        if isinstance(previous, PoolStats) and not previous.needs_refresh(n_docs):
+            return None
+        return pool_stats(inputs, labeled)
 
     def training_file(self, training: Training) -> bytes:
         data = cast(TrainingSet, training)

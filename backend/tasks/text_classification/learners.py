@@ -1,10 +1,10 @@
 """The model side of a simulation: the service's own featurizer and classifier, per round.
 
 A learner owns one seed's pool and test rows. ``fit`` retrains on the labeled pool rows
-exactly as the service would (hashed counts, TF-IDF learned from the labeled texts,
-logistic regression on the active columns; or the same logistic regression on
-standardized numeric columns), ``pool`` hands a strategy what the service would hand it,
-and ``scores`` measures the last model on the test rows.
+exactly as the service would (hashed counts handed to the model with the pool's statistics,
+known from the start as the service knows its tasks; or logistic regression on standardized
+numeric columns), ``pool`` hands a strategy what the service would hand it, and ``scores``
+measures the last model on the test rows.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 from backend.tasks.text_classification.features import clean_text, featurize
 from backend.tasks.text_classification.model import fit_idf, make_estimator, train_model, weight
+from backend.tasks.text_classification.pool import PoolStats, pool_stats
 from strategies import FloatArray, IntArray, Pool
 
 
@@ -109,19 +110,24 @@ class TextLearner(Learner):
     """Hashed n-gram counts into the service's :func:`backend.tasks.text_classification.model.train_model`.
 
     Rows index the pool rows followed by the test rows (test row ``i`` is ``n_pool + i``).
+    ``model`` holds :func:`train_model`'s keyword arguments (``learner``, ``calibrate``);
+    ``use_pool=False`` fits the IDF on the labeled texts, as the model before 0.3 did.
     """
 
     def __init__(self, counts: sp.csr_matrix, pool_rows: IntArray, test_rows: IntArray,
-                 targets: IntArray, labels: tuple[str, ...]) -> None:
+                 targets: IntArray, labels: tuple[str, ...], use_pool: bool = True,
+                 model: dict[str, Any] | None = None) -> None:
         super().__init__(targets[pool_rows], targets[test_rows], len(labels))
         self.labels = labels
         self.counts = sp.vstack([counts[pool_rows], counts[test_rows]], format="csr")
+        self.stats: PoolStats | None = pool_stats(self.counts[: self.n_pool]) if use_pool else None
+        self.options = dict(model or {})
         # Before the first model, diversity strategies see TF-IDF with the pool's own IDF.
         self.last_idf = fit_idf(self.counts[: self.n_pool])
         self.features = weight(self.counts[: self.n_pool], self.last_idf)
 
     def fit_rows(self, rows: IntArray, targets: IntArray) -> Predictor:
-        model = train_model(self.counts[rows], targets, self.labels)
+        model = train_model(self.counts[rows], targets, self.labels, pool=self.stats, **self.options)
         self.last_idf = model.idf
         counts = self.counts
         return lambda r: model.predict_proba(counts[np.asarray(r)])

@@ -1,10 +1,14 @@
-"""The classifier: sublinear TF-IDF over hashed n-grams into a logistic regression.
+"""The classifier: sublinear TF-IDF over hashed n-grams into a linear text learner.
 
-Two choices measured on this project's data sets: ``C=10`` beats the default ``C=1`` on
-every text set tried (trec6 full pool 0.880 against 0.842), and fitting only on the
+The default is the model measured best under active learning (BENCHMARKS.md, "Model
+quality"): logistic regression with ``C=10`` (better than ``C=1`` on every text set tried)
+on an IDF fitted on the labeled texts, uncalibrated. The options measured against it: the
+pool's IDF and pruning (:mod:`~backend.tasks.text_classification.pool`), the learners of
+:data:`~backend.tasks.text_classification.estimators.LEARNERS`, and a temperature fitted
+out of fold (:mod:`~backend.tasks.text_classification.calibration`). Fitting only on the
 hashed columns that occur in the labeled rows gives the same probabilities at about a
 hundredth of the fit time, so the model stores those columns and ignores the rest.
-Multi-label projects use one binary logistic regression per label (one-vs-rest).
+Multi-label projects use one binary model per label (one-vs-rest).
 """
 
 from __future__ import annotations
@@ -18,23 +22,36 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
 from backend.errors import NotEnoughLabels
+from backend.tasks.text_classification import calibration
+from backend.tasks.text_classification.estimators import DEFAULT_C, LEARNERS, make_learner, resolve, uses_pool
 from backend.tasks.text_classification.features import N_FEATURES
+from backend.tasks.text_classification.pool import PoolStats, pool_stats
 from backend.tasks.text_classification.thresholds import Thresholds, fit_thresholds
 
-DEFAULT_C = 10.0
-#: The learners ``train_model`` knows (``auto``: the one the model picks for the labels at hand).
-LEARNERS: tuple[str, ...] = ("auto", "logreg")
+__all__ = ["DEFAULT_C", "DEFAULT_CALIBRATE", "DEFAULT_IDF", "DEFAULT_LEARNER", "IDF_SOURCES", "LEARNERS",
+           "TextModel", "fit_idf", "make_estimator", "train_model", "weight"]
+
+#: Where the IDF comes from: ``pool`` (the pool's statistics, when given), ``labeled`` (the
+#: labeled texts) or ``auto`` (the pool where the learner measured better with it).
+IDF_SOURCES = ("auto", "pool", "labeled")
+#: The defaults are the model measured best under active learning so far: logistic regression
+#: on the labeled texts' IDF, uncalibrated. ``learner="auto"`` with ``idf="auto"`` and
+#: calibration won on passive curves but not under active learning (BENCHMARKS.md, "Model
+#: quality"), so it is a choice, not the default.
+DEFAULT_LEARNER = "logreg"
+DEFAULT_IDF = "labeled"
+DEFAULT_CALIBRATE = False
 
 
-def make_estimator(multilabel: bool = False, c: float = DEFAULT_C, class_weight: str | None = None) -> Any:
+def make_estimator(multilabel: bool = False, c: float = DEFAULT_C, learner: str = "logreg",
+                   class_weight: str | None = None) -> Any:
     """An unfitted estimator of the kind the service trains (strategies clone it for committees)."""
-    base = LogisticRegression(C=c, max_iter=1000, class_weight=class_weight)
+    base = make_learner(resolve(learner, 0), c, class_weight)
     return OneVsRestClassifier(base) if multilabel else base
 
 
@@ -73,6 +90,10 @@ class TextModel:
     #: Multi-label pre-selection chosen out of fold (:mod:`.thresholds`); None: the fixed 0.5
     #: (single-label models, too few labels, and artifacts from before thresholds existed).
     thresholds: Thresholds | None = None
+    #: The concrete learner (see ``LEARNERS``) and the calibration temperature of its
+    #: single-label probabilities; class-level defaults let artifacts from before load.
+    learner: str = "logreg"
+    temperature: float = 1.0
 
     def labeled_features(self) -> sp.csr_matrix | None:
         """The labeled texts in the strategies' space (an artifact from before 0.2 weighs them now)."""
@@ -98,6 +119,7 @@ class TextModel:
             out[:] = proba[:, : out.shape[1]]
         else:
             out[:, np.asarray(self.estimator.classes_).astype(int)] = proba
+            out = calibration.scale(out, self.temperature)
         return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
 
 
@@ -124,42 +146,78 @@ def train_model(
     labels: Sequence[str],
     multilabel: bool = False,
     c: float = DEFAULT_C,
+    *,
     class_weight: str | None = None,
-    learner: str = "auto",
-    calibrate: bool = True,
+    learner: str = DEFAULT_LEARNER,
+    calibrate: bool = DEFAULT_CALIBRATE,
+    pool: PoolStats | sp.spmatrix | None = None,
+    idf: str = DEFAULT_IDF,
+    prune: bool = True,
     choose_thresholds: bool = True,
 ) -> TextModel:
     """Fit on hashed counts. ``targets`` are label indices, or a 0/1 matrix when multi-label.
 
-    ``class_weight="balanced"`` weighs each class inversely to its count; ``learner`` is one of
-    :data:`LEARNERS`; ``calibrate`` is recorded in ``meta`` (calibration itself is not in this
-    model yet). ``choose_thresholds=False`` skips choosing multi-label thresholds (the folds' own fits).
+    ``pool`` is the pool's statistics (or its hashed counts, labeled rows included): with
+    it the IDF is the pool's and, with ``prune``, columns seen in a single pool text are
+    dropped, as ``idf`` says (``auto``: where the learner measured better with it, see
+    :func:`~backend.tasks.text_classification.estimators.uses_pool`); otherwise the IDF is
+    fitted on the labeled texts. ``calibrate`` fits a temperature out of fold once there are
+    enough labels (single-label). ``class_weight="balanced"`` weighs each class inversely to
+    its count (the logistic learners; naive Bayes ignores it). ``choose_thresholds=False``
+    skips choosing multi-label thresholds (the folds' own fits).
     """
-    if learner not in LEARNERS:
-        raise ValueError(f"unknown learner {learner[:40]!r}; use one of {', '.join(LEARNERS)}")
     y = np.asarray(targets)
     if counts.shape[0] == 0 or len(y) != counts.shape[0]:
         raise NotEnoughLabels(f"need labeled texts to train; got {counts.shape[0]} texts, {len(y)} labels")
-    idf = fit_idf(counts)
+    if idf not in IDF_SOURCES:
+        raise ValueError(f"unknown IDF source {idf!r}; expected one of {', '.join(IDF_SOURCES)}")
+    chosen = resolve(learner, int(counts.shape[0]))
+    given = pool if isinstance(pool, PoolStats) or pool is None else pool_stats(pool)
+    wanted = idf == "pool" or (idf == "auto" and uses_pool(learner, int(counts.shape[0])))
+    stats = given if wanted else None
+    weights = fit_idf(counts) if stats is None else stats.idf()
     columns = np.unique(sp.csr_matrix(counts).indices).astype(np.intp)
+    if stats is not None and prune:
+        columns = stats.kept(columns)
     if columns.size == 0:  # only empty texts: keep one column so shapes stay valid
         columns = np.zeros(1, dtype=np.intp)
-    weighted = weight(counts, idf)
+    weighted = weight(counts, weights)
     x = weighted[:, columns]
     fit_y = y
     if multilabel and y.ndim == 2 and y.shape[1] == 1:  # one choice: one-vs-rest needs two columns
         fit_y = np.hstack([y, 1 - y])
+    meta: dict[str, Any] = {"learner": chosen, "idf": "labeled" if stats is None else "pool",
+                            "pool_docs": 0 if given is None else given.n_docs, "columns": int(columns.size)}
+    temperature = 1.0
     with threadpool_limits(1):  # a small fit gains nothing from threads and suffers from contention
-        estimator = _fit(x, fit_y, multilabel, c, class_weight)
-        cuts = (fit_thresholds(y, _fold_fit(x, fit_y, c, class_weight))
+        estimator = _fit(x, fit_y, multilabel, c, chosen, class_weight)
+        if calibrate and not multilabel and not isinstance(estimator, _Constant):
+            fitted = _calibrate(x, y.astype(np.intp), len(labels), c, chosen, class_weight)
+            if fitted is not None:
+                temperature = fitted.temperature
+                meta["calibration"] = fitted.record()
+        cuts = (fit_thresholds(y, _fold_fit(x, fit_y, c, chosen, class_weight))
                 if multilabel and choose_thresholds and y.ndim == 2 else None)
-    meta = {"options": {"learner": learner, "c": float(c), "class_weight": class_weight, "calibrate": calibrate}}
-    return TextModel(tuple(labels), multilabel, idf, columns, estimator, int(counts.shape[0]), meta=meta,
+    meta["options"] = {"learner": learner, "c": float(c), "class_weight": class_weight, "calibrate": calibrate}
+    return TextModel(tuple(labels), multilabel, weights, columns, estimator, int(counts.shape[0]), meta=meta,
                      targets=y.astype(np.int64), train_counts=sp.csr_matrix(counts),
-                     train_features=weighted, thresholds=cuts)
+                     train_features=weighted, thresholds=cuts, learner=chosen, temperature=temperature)
 
 
-def _fold_fit(x: sp.csr_matrix, y: npt.NDArray[Any], c: float, class_weight: str | None) -> Any:
+def _calibrate(x: sp.csr_matrix, y: npt.NDArray[np.intp], n_classes: int, c: float,
+               learner: str, class_weight: str | None = None) -> calibration.Calibration | None:
+    """The out-of-fold temperature of ``learner`` on these rows (the final model's own settings)."""
+
+    def fit_predict(train: npt.NDArray[np.intp], test: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        out = np.zeros((len(test), n_classes))
+        fold = _fit(x[train], y[train], False, c, learner, class_weight)
+        out[:, np.asarray(fold.classes_).astype(int)] = fold.predict_proba(x[test])
+        return out
+
+    return calibration.calibrate(fit_predict, y, n_classes, seed=len(y))
+
+
+def _fold_fit(x: sp.csr_matrix, y: npt.NDArray[Any], c: float, learner: str, class_weight: str | None) -> Any:
     """A fold's one-vs-rest fit on the full model's features: IDF and columns are unsupervised."""
 
     def fit_predict(train: npt.NDArray[np.intp], test: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
@@ -167,18 +225,19 @@ def _fold_fit(x: sp.csr_matrix, y: npt.NDArray[Any], c: float, class_weight: str
         used = np.unique(rows.indices)  # as the model does: only the columns its rows use
         with warnings.catch_warnings():  # a label absent from a fold is expected with few labels
             warnings.simplefilter("ignore", UserWarning)
-            fold = _fit(rows[:, used], y[train], True, c, class_weight)
+            fold = _fit(rows[:, used], y[train], True, c, learner, class_weight)
         return np.asarray(fold.predict_proba(x[test][:, used]), dtype=np.float64)
 
     return fit_predict
 
 
-def _fit(x: sp.csr_matrix, y: npt.NDArray[Any], multilabel: bool, c: float, class_weight: str | None = None) -> Any:
+def _fit(x: sp.csr_matrix, y: npt.NDArray[Any], multilabel: bool, c: float, learner: str = "logreg",
+         class_weight: str | None = None) -> Any:
     estimator: Any
     if multilabel:
-        estimator = clone(make_estimator(True, c, class_weight)).fit(x, y.astype(int))
+        estimator = clone(make_estimator(True, c, learner, class_weight)).fit(x, y.astype(int))
     elif len(np.unique(y)) < 2:
         estimator = _Constant().fit(x, y.astype(int))
     else:
-        estimator = clone(make_estimator(False, c, class_weight)).fit(x, y.astype(int))
+        estimator = clone(make_estimator(False, c, learner, class_weight)).fit(x, y.astype(int))
     return estimator
