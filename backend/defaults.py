@@ -99,4 +99,4 @@ POOL_CACHE_MAX_MB = 256
 #: data send no webhook.
 POOL_CACHE_MAX_AGE = 3_600
 #: Unlabeled tasks from which the head of the order is pushed first (``HEAD_FIRST_MIN_TASKS``).
-HEAD_FIRST_MIN_TASKS = 2_000
+HEAD_FIRST_MIN_TASKS = 3_000

@@ -9,8 +9,10 @@ carries). This times, per project size, on a fresh local Label Studio:
   ``--threads`` threads;
 * counting the project's tasks through the project list (``include=id,task_number``), the
   check the cached pool makes before it is used;
-* with ``--flag``, the bulk import again on a Label Studio started with its
-  memory-efficient import flag on (it recounts only the tasks it wrote).
+* with ``--flag``, all of it on a Label Studio started with its memory-efficient import
+  flag on (that import recounts only the tasks it wrote).
+
+One JSON line per size, printed as soon as it is measured.
 
     python -m benchmarks.ls_head_writes --sizes 1000,10000
 """
@@ -73,7 +75,9 @@ def run(sizes: Sequence[int], head: int, threads: int, extra_env: dict[str, str]
             LabelStudioClient(server.url, server.token) as client:
         ls = LsHttp(server.url, server.token)
         for size in sizes:
-            rows.append({**one_size(client, ls, size, head, threads), "flag": bool(extra_env)})
+            row = {**one_size(client, ls, size, head, threads), "flag": bool(extra_env)}
+            print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+            rows.append(row)
     return rows
 
 
@@ -82,14 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--head", type=int, default=40, help="predictions per write path")
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--flag", action="store_true", help="also with the memory-efficient import flag on")
+    parser.add_argument("--flag", action="store_true", help="with the memory-efficient import flag on")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    rows = run(sizes, args.head, args.threads, {})
-    if args.flag:
-        rows += run(sizes, args.head, args.threads, {IMPORT_FLAG: "true"})
-    for row in rows:
-        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}))
+    run(sizes, args.head, args.threads, {IMPORT_FLAG: "true"} if args.flag else {})
     return 0
 
 

@@ -39,6 +39,7 @@ def train_and_publish(svc: Services, project: int) -> dict[str, Any]:
         tasks = list(client.iter_tasks(project, labeled=True, page_size=svc.settings.page_size))
         in_label_studio = list(client.list_prediction_versions(project))
     read_s = time.perf_counter() - started
+    svc.pool.labeled(project, [int(t["id"]) for t in tasks])
     labels = sum(1 for t in tasks for a in t.get("annotations") or [] if not a.get("was_cancelled"))
     if svc.state.start_label_events(project, labels):
         log.warning("project %s: Redis had lost the label count; it starts again from Label Studio's %d",

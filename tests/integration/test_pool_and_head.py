@@ -9,14 +9,21 @@ leave every task with exactly one prediction of the version however often it is 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import redis
 
+from backend.defaults import COLD_START_VERSION
 from backend.labelstudio.client import LabelStudioClient
 from backend.loop.head_first import push_head, push_head_first, push_rest, split_head
 from backend.loop.pool import PoolCache, read_pool
+from backend.loop.rescoring import rescore_pool
+from backend.loop.services import Services
 from backend.loop.state import ProjectState
+from backend.loop.training import train_and_publish
+from backend.settings import Settings
+from tests.conftest import backend_env
 from tests.ls_fixtures import MakeProject, choices_result
 from tests.lsapi import LsApi
 
@@ -156,3 +163,33 @@ def test_head_first_pushes_survive_retries_and_lost_redis(make_project: MakeProj
     assert ls_client.project_fields(project, "model_version")["model_version"] == "v2"
     scores = one_each(ls, project, "v2", made.task_ids)
     assert scores == {int(p["task"]): float(p["score"]) for p in second}
+
+
+def test_a_rescore_reads_the_cache_and_pushes_the_head_first(make_project: MakeProject, label_studio: Any,
+                                                             redis_url: str, redis_conn: redis.Redis,
+                                                             tmp_path: Path) -> None:
+    """The jobs' own path: cold start (a full read), a retrain, then a rescore from the cache, head first."""
+    made = make_project(120)
+    project, ls = made.id, LsApi(label_studio.url, label_studio.token)
+    svc = Services.create(Settings.from_env(backend_env(
+        redis_url, tmp_path, LABEL_STUDIO_URL=label_studio.url, LABEL_STUDIO_API_KEY=label_studio.token,
+        HEAD_FIRST_MIN_TASKS="0", HEAD_TASKS="10", RETRAIN_EVERY="5")))
+    cold = rescore_pool(svc, project, None)
+    assert cold is not None and cold["tasks"] == 120
+    assert svc.state.status(project)["last_read"] == "full"
+    one_each(ls, project, COLD_START_VERSION, made.task_ids)
+    for task in made.task_ids[:30]:
+        made.annotate(task)
+    version = train_and_publish(svc, project)["version"]
+    done = rescore_pool(svc, project, version)
+    assert done is not None and done["tasks"] == 90 and done["created"] == 90
+    status = svc.state.status(project)
+    assert status["last_read"] == "cached" and status["last_head_at"] is not None
+    scores = one_each(ls, project, version, made.task_ids[30:])
+    assert ls_model_version(ls, project) == version
+    queue = ls.unlabeled_by_score(project)
+    assert [float(t["predictions_score"]) for t in queue] == sorted(scores.values())
+
+
+def ls_model_version(ls: LsApi, project: int) -> str:
+    return str(ls.project(project)["model_version"])
