@@ -147,6 +147,10 @@ class Settings:
     #: Unlabeled tasks from which the head goes first; below it one bulk import is faster
     #: than the head's requests (Label Studio's fixed cost per import grows with the project).
     head_first_min_tasks: int = defaults.HEAD_FIRST_MIN_TASKS
+    #: Push the head as one bulk import: set it when Label Studio runs with its memory-efficient
+    #: import flag on, which recounts only the tasks written (0.25 s for 40 predictions at
+    #: 10,000 tasks, against 10 s one request each); without the flag it would recount the project.
+    head_bulk: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -192,6 +196,7 @@ class Settings:
             pool_cache_max_age=_int(env, "POOL_CACHE_MAX_AGE", defaults.POOL_CACHE_MAX_AGE),
             head_tasks=_int(env, "HEAD_TASKS", 0),
             head_first_min_tasks=_int(env, "HEAD_FIRST_MIN_TASKS", defaults.HEAD_FIRST_MIN_TASKS),
+            head_bulk=_bool(env, "HEAD_BULK", False),
         )
 
     def with_redis_url(self, url: str) -> Settings:

@@ -68,17 +68,21 @@ def one_size(client: LabelStudioClient, ls: LsHttp, size: int, head: int, thread
     return row
 
 
-def run(sizes: Sequence[int], head: int, threads: int, extra_env: dict[str, str]) -> list[dict[str, Any]]:
+def measure(url: str, token: str, sizes: Sequence[int], head: int, threads: int, flag: bool) -> list[dict[str, Any]]:
     rows = []
-    with tempfile.TemporaryDirectory(prefix="lsa-head-") as tmp, \
-            LocalLabelStudio(Path(tmp) / "ls", extra_env=extra_env) as server, \
-            LabelStudioClient(server.url, server.token) as client:
-        ls = LsHttp(server.url, server.token)
+    with LabelStudioClient(url, token) as client:
+        ls = LsHttp(url, token)
         for size in sizes:
-            row = {**one_size(client, ls, size, head, threads), "flag": bool(extra_env)}
+            row = {**one_size(client, ls, size, head, threads), "flag": flag}
             print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
             rows.append(row)
     return rows
+
+
+def run(sizes: Sequence[int], head: int, threads: int, extra_env: dict[str, str]) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="lsa-head-") as tmp, \
+            LocalLabelStudio(Path(tmp) / "ls", extra_env=extra_env) as server:
+        return measure(server.url, server.token, sizes, head, threads, bool(extra_env))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -87,9 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--head", type=int, default=40, help="predictions per write path")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--flag", action="store_true", help="with the memory-efficient import flag on")
+    parser.add_argument("--ls-url", default="", help="a running Label Studio 1.23 (else one is started)")
+    parser.add_argument("--ls-token", default="", help="its legacy API token")
+    parser.add_argument("--ls-flagged", action="store_true",
+                        help=f"the given Label Studio runs with {IMPORT_FLAG}=true (for the output only)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    run(sizes, args.head, args.threads, {IMPORT_FLAG: "true"} if args.flag else {})
+    if args.ls_url:
+        measure(args.ls_url, args.ls_token, sizes, args.head, args.threads, args.ls_flagged)
+    else:
+        run(sizes, args.head, args.threads, {IMPORT_FLAG: "true"} if args.flag else {})
     return 0
 
 

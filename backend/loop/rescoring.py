@@ -136,7 +136,7 @@ def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, 
         head_at = None
         if len(preds) >= svc.settings.head_first_min_tasks:
             done = push_head_first(client, svc.state, project, name, preds, svc.settings.head_size,
-                                   svc.settings.push_batch)
+                                   svc.settings.push_batch, svc.settings.head_bulk)
             created, head_at = done.head + done.rest, done.head_at
             timings["head_seconds"] = done.head_seconds
         else:

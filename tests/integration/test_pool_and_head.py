@@ -12,6 +12,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 
 from backend.defaults import COLD_START_VERSION
@@ -131,16 +132,18 @@ def test_the_head_is_served_first_then_the_rest(make_project: MakeProject, ls_cl
     assert ls.next_task(project)["id"] == order[3]
 
 
+@pytest.mark.parametrize("bulk", [False, True], ids=["one-by-one", "bulk"])
 def test_head_first_pushes_survive_retries_and_lost_redis(make_project: MakeProject, ls_client: LabelStudioClient,
-                                                          label_studio: Any, redis_conn: redis.Redis) -> None:
+                                                          label_studio: Any, redis_conn: redis.Redis,
+                                                          bulk: bool) -> None:
     made = make_project(50)
     project, state, ls = made.id, ProjectState(redis_conn), LsApi(label_studio.url, label_studio.token)
     preds = predictions(made.task_ids, "v1", seed=3)
-    done = push_head_first(ls_client, state, project, "v1", preds, 6, 1000)
+    done = push_head_first(ls_client, state, project, "v1", preds, 6, 1000, bulk)
     assert (done.head, done.rest) == (6, 44)
-    assert push_head_first(ls_client, state, project, "v1", preds, 6, 1000).head == 0  # retried: nothing new
+    assert push_head_first(ls_client, state, project, "v1", preds, 6, 1000, bulk).head == 0  # retried: nothing new
     redis_conn.flushdb()
-    again = push_head_first(ls_client, state, project, "v1", preds, 6, 1000)  # Redis lost: Label Studio decides
+    again = push_head_first(ls_client, state, project, "v1", preds, 6, 1000, bulk)  # Redis lost: LS decides
     assert (again.head, again.rest) == (0, 0)
     one_each(ls, project, "v1", made.task_ids)
 
@@ -149,7 +152,7 @@ def test_head_first_pushes_survive_retries_and_lost_redis(make_project: MakeProj
         ls.call("DELETE", f"api/predictions/{by_task[task][0]['id']}/")
     ls_client.create_prediction(project, preds[0])
     redis_conn.flushdb()
-    repaired = push_head_first(ls_client, state, project, "v1", preds, 6, 1000)
+    repaired = push_head_first(ls_client, state, project, "v1", preds, 6, 1000, bulk)
     assert repaired.rest == 3
     one_each(ls, project, "v1", made.task_ids)
 
@@ -158,7 +161,7 @@ def test_head_first_pushes_survive_retries_and_lost_redis(make_project: MakeProj
     for pred in head[:4]:  # a head cut short: the project is not switched yet
         ls_client.create_prediction(project, pred)
     redis_conn.flushdb()
-    done = push_head_first(ls_client, state, project, "v2", second, 6, 1000)
+    done = push_head_first(ls_client, state, project, "v2", second, 6, 1000, bulk)
     assert (done.head, done.rest) == (6, 44)
     assert ls_client.project_fields(project, "model_version")["model_version"] == "v2"
     scores = one_each(ls, project, "v2", made.task_ids)
