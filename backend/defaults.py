@@ -117,3 +117,10 @@ MAX_PREDICTIONS_PER_REQUEST = 50_000
 LS_STARTUP_TIMEOUT = 300.0
 #: Seconds ``pip install label-studio`` may take (about 2 minutes on a two-core machine).
 LS_INSTALL_TIMEOUT = 1_800.0
+#: Redis memory a project's cached unlabeled pool may take, in MB (``POOL_CACHE_MAX_MB``).
+POOL_CACHE_MAX_MB = 256
+#: Seconds before a cached pool is read in full again (``POOL_CACHE_MAX_AGE``): edits of task
+#: data send no webhook.
+POOL_CACHE_MAX_AGE = 3_600
+#: Unlabeled tasks from which the head of the order is pushed first (``HEAD_FIRST_MIN_TASKS``).
+HEAD_FIRST_MIN_TASKS = 3_000

@@ -117,9 +117,11 @@ def run_size(stack: Stack, size: int, args: argparse.Namespace, out: LoopResults
         if ProjectState(stack.conn).current_version(project.id) != COLD_START_VERSION:
             raise RuntimeError(f"project {project.id}: expected the cold-start version after connecting")
         for repeat in range(1, args.repeats + 1):
-            row = run_milestone(stack.conn, stack.client, stack.ls, project, args.every, repeat, size, args.timeout)
+            row = run_milestone(stack.conn, stack.client, stack.ls, project, args.every, repeat, size, args.timeout,
+                                head=2 * args.every)
             out.milestones.append(row)
-            print(f"pool {size:,}, milestone {repeat}: {row.total:.2f} s", file=sys.stderr, flush=True)
+            print(f"pool {size:,}, milestone {repeat}: head {row.head_total:.2f} s, whole pool {row.total:.2f} s "
+                  f"({row.read_mode} read)", file=sys.stderr, flush=True)
         if args.profile and size == max(args.sizes):
             out.profile = (size, profile_rescore(stack.conn, stack.ls.url, stack.token, project.id,
                                                  stack.service.env))

@@ -19,7 +19,7 @@ from backend.labelstudio.client import LabelStudioClient
 from backend.loop.scheduling import SERIALIZER, Scheduler, slot_key
 from backend.loop.state import ProjectState
 from backend.settings import Settings
-from benchmarks.loop_project import LoopProject, LsHttp
+from benchmarks.loop_project import HEAD, LoopProject, LsHttp
 from benchmarks.loop_stack import QUEUES
 
 
@@ -32,7 +32,14 @@ class Milestone:
     version: str
     labels: int
     tasks: int
+    #: (b) the whole pool fresh: the rescore finished and the queue is ordered by the new scores.
     total: float
+    #: (a) the head fresh and served first: ``model_version`` switched, the head ordered by its scores.
+    head_total: float
+    #: How the rescore read the pool: ``full`` from Label Studio, or ``cached``.
+    read_mode: str
+    #: Seconds of the push spent on the head (0 when the pool was pushed in one import).
+    head_push: float
     train_read: float
     train_fit: float
     read: float
@@ -98,9 +105,13 @@ def _job(conn: redis.Redis, job_id: str) -> Job:
 
 def run_milestone(
     conn: redis.Redis, client: LabelStudioClient, ls: LsHttp, project: LoopProject, every: int, repeat: int,
-    size: int, timeout: float,
+    size: int, timeout: float, head: int = HEAD,
 ) -> Milestone:
-    """Annotate ``every - 1`` tasks, let the loop settle, then time the ``every``-th annotation."""
+    """Annotate ``every - 1`` tasks, let the loop settle, then time the ``every``-th annotation.
+
+    Two instants: the first ``head`` tasks of the queue fresh (what annotators meet next),
+    and the whole pool fresh (the rescore finished, and the queue's first tasks fresh).
+    """
     state = ProjectState(conn)
     before = state.current_version(project.id)
     project.annotate(client, every - 1)
@@ -110,7 +121,9 @@ def run_milestone(
     t0 = project.annotate(client, 1)
     version = str(wait_value(lambda: (v := state.current_version(project.id)) != before and v,
                              timeout, "the retrain to publish a version"))
-    visible = ls.wait_fresh(project.id, version, timeout)
+    head_visible = ls.wait_fresh(project.id, version, timeout, size=min(head, HEAD))
+    visible = ls.wait_fresh(project.id, version, timeout,
+                            also=lambda: state.status(project.id).get("last_rescore") == version)
     status = wait_value(lambda: (s := state.status(project.id)).get("last_rescore") == version and s,
                         30, "the rescore's status")
     record = next(r for r in state.versions(project.id) if r["version"] == version)
@@ -121,7 +134,8 @@ def run_milestone(
     busy_after = time.time() - visible
     return Milestone(
         size=size, repeat=repeat, version=version, labels=int(record["n_labels"]),
-        tasks=int(status["last_rescore_tasks"]), total=visible - t0,
+        tasks=int(status["last_rescore_tasks"]), total=visible - t0, head_total=head_visible - t0,
+        read_mode=str(status.get("last_read", "full")), head_push=float(status.get("head_seconds") or 0.0),
         train_read=float(record["read_seconds"]), train_fit=float(record["train_seconds"]),
         read=float(status["read_seconds"]), score=float(status["score_seconds"]), push=float(status["push_seconds"]),
         retrain_wait=epoch(retrain.started_at) - t0,

@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 
 import redis
 
+from backend.defaults import MAX_PREDICTIONS_PER_REQUEST
 from backend.errors import LabelStudioError
-from backend.labelstudio.client import MAX_PREDICTIONS_PER_REQUEST, LabelStudioClient
+from backend.labelstudio.client import LabelStudioClient
 from backend.loop import keys
 from backend.loop.state import ProjectState
 from backend.loop.store import ArtifactStore

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,11 +68,12 @@ class LsHttp:
     def predictions_of(self, task: int) -> list[dict[str, Any]]:
         return list(self.call("GET", "api/predictions/", params={"task": task}) or [])
 
-    def fresh(self, project: int, version: str) -> bool:
-        """Label Studio serves ``version``: it is the project's, and the queue is ordered by its scores."""
+    def fresh(self, project: int, version: str, size: int = HEAD) -> bool:
+        """Label Studio serves ``version``: it is the project's, and the first ``size`` tasks of
+        the queue are ordered by its scores."""
         if self.model_version(project) != version:
             return False
-        head = self.queue_head(project)
+        head = self.queue_head(project, size)
         if not head or any(t.get("predictions_score") is None for t in head):
             return False
         scores = [float(t["predictions_score"]) for t in head]
@@ -83,11 +85,12 @@ class LsHttp:
                 return False
         return True
 
-    def wait_fresh(self, project: int, version: str, timeout: float, interval: float = 0.1) -> float:
-        """Poll until :meth:`fresh`; return the wall-clock instant it first was."""
+    def wait_fresh(self, project: int, version: str, timeout: float, interval: float = 0.1, size: int = HEAD,
+                   also: Callable[[], bool] = lambda: True) -> float:
+        """Poll until :meth:`fresh` (and ``also``); return the wall-clock instant it first was."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.fresh(project, version):
+            if also() and self.fresh(project, version, size):
                 return time.time()
             time.sleep(interval)
         raise TimeoutError(f"Label Studio did not serve {version} for project {project} within {timeout:.0f} s")

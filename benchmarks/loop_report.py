@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
-from backend.labelstudio.client import MAX_PREDICTIONS_PER_REQUEST
+from backend.defaults import MAX_PREDICTIONS_PER_REQUEST
 from benchmarks import bench_docs
 from benchmarks.bench_common import REPO
 from benchmarks.loop_milestone import Milestone
@@ -14,8 +14,10 @@ from benchmarks.loop_profile import Step
 from benchmarks.loop_throughput import Throughput
 
 SECTION = "## Active-learning loop (issue: loop)"
-#: Targets from the issue: the largest pool fresh within this many seconds; scoring this fast.
-FRESH_TARGET = (10_000, 20.0)
+#: Targets from the issue: the whole pool fresh within this many seconds from this size on; the
+#: head fresh within HEAD_TARGET seconds at every size; scoring this fast.
+FRESH_TARGET = (10_000, 15.0)
+HEAD_TARGET = 5.0
 RATE_TARGET = 20_000.0
 
 
@@ -25,33 +27,39 @@ def _s(value: float) -> str:
 
 def milestone_table(rows: Sequence[Milestone]) -> list[str]:
     lines = [
-        "| Pool | Milestone | Labels | Tasks scored | **Total s** | Train: read labels s | Train: fit s | "
-        "Rescore: read pool s | Score s | Push s | Queue/other s | Target | Met |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| Pool | Milestone | Labels | Tasks scored | Pool read | **Head fresh s** | **Whole pool fresh s** | "
+        "Train: read labels s | Train: fit s | Rescore: read pool s | Score s | Push s | (of it: head) s | "
+        "Queue/other s | Target | Met |",
+        "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for size in sorted({r.size for r in rows}):
         mine = [r for r in rows if r.size == size]
         for r in [*mine, None]:
             cells = _cells(mine, r)
-            target = f"< {FRESH_TARGET[1]:g} s" if size >= FRESH_TARGET[0] else ""
+            target = f"head < {HEAD_TARGET:g} s"
+            if size >= FRESH_TARGET[0]:
+                target += f", whole < {FRESH_TARGET[1]:g} s"
             met = ""
-            if target and r is None:
-                met = "yes" if statistics.median(m.total for m in mine) < FRESH_TARGET[1] else "**no**"
+            if r is None:
+                head_ok = statistics.median(m.head_total for m in mine) < HEAD_TARGET
+                whole_ok = size < FRESH_TARGET[0] or statistics.median(m.total for m in mine) < FRESH_TARGET[1]
+                met = "yes" if head_ok and whole_ok else "**no**"
             lines.append(f"| {size:,} | {cells} | {target if r is None else ''} | {met} |")
     return lines
 
 
 def _cells(mine: Sequence[Milestone], r: Milestone | None) -> str:
-    """One repeat's cells, or (``r`` None) the medians over the repeats in bold."""
+    """One repeat's cells, or (``r`` None) the medians over the repeats, the two totals in bold."""
     def pick(get: str) -> float:
         return float(getattr(r, get)) if r is not None else statistics.median(float(getattr(m, get)) for m in mine)
 
-    values = [pick(k) for k in ("total", "train_read", "train_fit", "read", "score", "push", "overhead")]
-    texts = [_s(v) for v in values]
+    keys = ("head_total", "total", "train_read", "train_fit", "read", "score", "push", "head_push", "overhead")
+    texts = [_s(pick(k)) for k in keys]
     if r is None:
-        head = f"median of {len(mine)} | {int(pick('labels'))} | {int(pick('tasks')):,}"
-        return head + " | " + " | ".join(f"**{t}**" if i == 0 else t for i, t in enumerate(texts))
-    return f"{r.repeat} | {r.labels} | {r.tasks:,} | " + " | ".join(texts)
+        modes = "/".join(sorted({m.read_mode for m in mine}))
+        head = f"median of {len(mine)} | {int(pick('labels'))} | {int(pick('tasks')):,} | {modes}"
+        return head + " | " + " | ".join(f"**{t}**" if i < 2 else t for i, t in enumerate(texts))
+    return f"{r.repeat} | {r.labels} | {r.tasks:,} | {r.read_mode} | " + " | ".join(texts)
 
 
 def timeline_table(rows: Sequence[Milestone]) -> list[str]:
@@ -133,7 +141,9 @@ def findings(milestones: Sequence[Milestone], profile: tuple[int, Sequence[Step]
             ("reading labels", "train_read"), ("scoring", "score"), ("fitting", "train_fit"))}
         ranked = ", ".join(f"{name} {v:.1f} s ({v / total:.0%})" for name, v in
                            sorted(parts.items(), key=lambda kv: -kv[1]))
-        out.append(f"{size:,}-task pool: {total:.1f} s from the milestone to fresh scores; {ranked}.")
+        head = statistics.median(m.head_total for m in mine)
+        out.append(f"{size:,}-task pool: the head fresh {head:.1f} s after the milestone, the whole pool "
+                   f"{total:.1f} s; {ranked}.")
     if profile:
         steps = {s.name: s for s in profile[1]}
         few = steps.get("push: import 10 predictions")

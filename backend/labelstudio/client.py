@@ -82,13 +82,14 @@ class LabelStudioClient(Predictions, Admin):
         return [int(i) for i in getattr(answer, "task_ids", None) or []]
 
     def iter_tasks(self, project_id: int, labeled: bool | None = None, *, page_size: int = 1000,
-                   include: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+                   include: Sequence[str] | None = None, after_id: int = 0) -> Iterator[dict[str, Any]]:
         """Yield every task of the project in id order, reading page after page until none.
 
         ``labeled=True``: tasks with at least one annotation (skips included), each with
         ``id``, ``data`` and ``annotations`` (``id``, ``result``, ``was_cancelled``,
         ``completed_by``, ...). ``labeled=False``: tasks without any annotation, with ``id``
         and ``data``. ``None``: all tasks, with annotations. ``include`` replaces the field list.
+        ``after_id``: only tasks with a higher id (the new ones, for a cached pool).
         """
         if page_size < 1:
             raise ValueError(f"page_size must be at least 1; got {page_size}")
@@ -96,7 +97,7 @@ class LabelStudioClient(Predictions, Admin):
         fields = ["id", "data", "annotations", *ANNOTATION_FIELDS] if with_annotations else ["id", "data"]
         if include is not None:
             fields = list(include)
-        after = 0
+        after = int(after_id)
         while True:
             query = json.dumps({"filters": task_filters(labeled, after), "ordering": ["tasks:id"]})
             with self._calls("listing tasks", project_id):

@@ -121,6 +121,7 @@ class Event:
     labels_updated: int = 0
     labels_deleted: int = 0
     cancelled: int = 0
+    #: The tasks a ``TASKS_CREATED`` or ``TASKS_DELETED`` event names.
     task_ids: tuple[int, ...] = ()
     project_model_version: str | None = None
     #: Label Studio's count of the project's labels (skips aside) after this event, when sent.
@@ -179,7 +180,7 @@ def parse_event(body: Any) -> Event:
         counts["labels_updated"] = real
     elif action == "ANNOTATIONS_DELETED":
         counts["labels_deleted"] = len(annotations)
-    tasks = data.get("tasks") if action == "TASKS_CREATED" else None
+    tasks = data.get("tasks") if action in ("TASKS_CREATED", "TASKS_DELETED") else None
     return Event(
         action=action, project=project, cancelled=cancelled, task_ids=_int_ids(tasks),
         project_model_version=model_version if isinstance(model_version, str) else None,

@@ -41,6 +41,21 @@ class Predictions(Connection):
                     retryable=False)
         return created
 
+    def create_prediction(self, project_id: int, prediction: Mapping[str, Any]) -> int:
+        """Create one prediction (``task``, ``result``, ``score``, ``model_version``); its id.
+
+        ``POST /api/predictions`` counts and saves only its own task, where a bulk import
+        recounts every task of the project: the way to write a few predictions into a large
+        project. Label Studio does not validate the result here, so only results built from
+        the project's own config may come this way. Never retried (a retry after a lost
+        answer would create the prediction twice).
+        """
+        body = {"project": project_id,
+                **{k: prediction[k] for k in ("task", "result", "score", "model_version") if k in prediction}}
+        answer = self._raw("POST", "api/predictions/", "creating a prediction", project_id, json=body,
+                           request_options={"max_retries": 0})
+        return int(answer["id"])
+
     def list_prediction_versions(self, project_id: int) -> dict[str, int]:
         """Each prediction version in the project and how many predictions it has."""
         answer = self._raw("GET", f"api/projects/{project_id}/model-versions/", "listing prediction versions",
@@ -61,6 +76,16 @@ class Predictions(Connection):
         Read through the Data Manager (tasks whose predictions include ``version``), so each
         page is one short read however large the project is.
         """
+        for page in self._version_pages(project_id, version, page_size):
+            yield [prediction for _, prediction in page]
+
+    def version_predictions(self, project_id: int, version: str, *,
+                            page_size: int = 500) -> Iterator[tuple[int, int]]:
+        """(task id, prediction id) of every prediction of ``version``, in task id order."""
+        for page in self._version_pages(project_id, version, page_size):
+            yield from page
+
+    def _version_pages(self, project_id: int, version: str, page_size: int) -> Iterator[list[tuple[int, int]]]:
         after = 0
         while True:
             query = json.dumps({"filters": with_version(version, after), "ordering": ["tasks:id"]})
@@ -70,7 +95,7 @@ class Predictions(Connection):
             tasks = (answer.get("tasks") or []) if isinstance(answer, dict) else []
             if not tasks:
                 return
-            yield [int(p["id"]) for t in tasks for p in t.get("predictions") or []
+            yield [(int(t["id"]), int(p["id"])) for t in tasks for p in t.get("predictions") or []
                    if p.get("model_version") == version]
             after = max(int(t["id"]) for t in tasks)
 

@@ -72,3 +72,13 @@ def audit_draws(project: int) -> str:
 def pushed(project: int) -> str:
     """Per version, how many predictions an import that completed sent to Label Studio."""
     return _project(project, "pushed")
+
+
+def pool(project: int) -> str:
+    """The cached unlabeled pool: task id -> the data field scoring reads (see :mod:`backend.loop.pool`)."""
+    return _project(project, "pool")
+
+
+def pool_meta(project: int) -> str:
+    """The cached pool's highest task id seen, labeled task count and time of the last full read."""
+    return _project(project, "pool-meta")

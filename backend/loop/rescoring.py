@@ -1,9 +1,11 @@
 """Scores to Label Studio: the whole unlabeled pool after a retrain, or just new tasks.
 
-A rescore reads the unlabeled pool, has the project's task kind rank it with the project's
+A rescore reads the unlabeled pool (from its cache in Redis when that adds up:
+:mod:`backend.loop.pool`), has the project's task kind rank it with the project's
 strategy, puts the audit sample's draw among its first picks (:mod:`backend.loop.audit`),
-imports one prediction per task in bulk, points the project's ``model_version``
-at it, and remembers the scores for ``/predict``. The seed and batch size of a ranking are
+remembers the scores for ``/predict``, imports one prediction per task in bulk and points
+the project's ``model_version`` at it; a large pool gets its head served first
+(:mod:`backend.loop.head_first`). The seed and batch size of a ranking are
 :func:`ranking` 's, for ``/predict`` and the jobs alike.
 """
 
@@ -19,7 +21,9 @@ from backend.labelstudio.client import LabelStudioClient
 from backend.loop.audit import add_audit
 from backend.loop.cleanup import UNHURRIED, delete_versions
 from backend.loop.credentials import client_for, project_config
+from backend.loop.head_first import push_head_first
 from backend.loop.options import resolve
+from backend.loop.pool import read_pool
 from backend.loop.services import Services
 from backend.loop.state import ProjectConfig, ProjectState
 from backend.loop.stopset import ensure_stop_set
@@ -149,18 +153,27 @@ def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, 
     timings: dict[str, float] = {}
     with client_for(svc, config) as client:
         t0 = time.perf_counter()
-        tasks = [t for t in client.iter_tasks(project, labeled=False, page_size=svc.settings.page_size)
-                 if kind.has_input(t, config.schema)]
+        pool, read_mode = read_pool(svc.pool, client, project, config.schema.value_key,
+                                    page_size=svc.settings.page_size, max_age=svc.settings.pool_cache_max_age)
+        tasks = [t for t in pool if kind.has_input(t, config.schema)]
         timings["read_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         inputs = kind.inputs(tasks, config.schema, svc.settings.max_text_chars)
         pool_refreshed = refresh_pool(svc, config, inputs, model)
         preds = scored_predictions(svc, config, tasks, model, name, inputs)
         audit = add_audit(svc, config, name, preds, ranking(svc.settings, project, config)["batch_size"])
+        svc.state.save_scores(project, name, {p["task"]: p["score"] for p in preds})
         timings["score_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        created = push(client, svc.state, project, name, preds, svc.settings.push_batch)
-        svc.state.save_scores(project, name, {p["task"]: p["score"] for p in preds})
+        head_at = None
+        if len(preds) >= svc.settings.head_first_min_tasks:
+            done = push_head_first(client, svc.state, project, name, preds, svc.settings.head_size,
+                                   svc.settings.push_batch, svc.settings.head_bulk)
+            created, head_at = done.head + done.rest, done.head_at
+            timings["head_seconds"] = done.head_seconds
+        else:
+            created = push(client, svc.state, project, name, preds, svc.settings.push_batch)
+            timings["head_seconds"] = 0.0
         _configure_project(svc, client, project)
         title = client.project_fields(project, "title").get("title")
         authorize_webhooks(svc, client, project)
@@ -170,7 +183,8 @@ def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, 
         svc.state.set_current_if_none(project, defaults.COLD_START_VERSION)
     svc.state.set_status(project, last_rescore=name, last_rescore_at=time.time(), last_success_at=time.time(),
                          last_rescore_tasks=len(preds), last_error=None, last_audit_draw=audit,
-                         title=str(title or ""), pool_refreshed=pool_refreshed,
+                         title=str(title or ""), pool_refreshed=pool_refreshed, last_read=read_mode,
+                         last_head_at=head_at,
                          **{k: round(v, 3) for k, v in timings.items()})
     if version is not None:
         svc.scheduler.enqueue_evaluate(project, version)
@@ -186,7 +200,9 @@ def score_new_tasks(svc: Services, project: int, task_ids: list[int]) -> int:
     kind = kind_of(config.schema)
     version, model = svc.current_model(project)
     with client_for(svc, config) as client:
-        tasks = [t for t in client.tasks_by_id(project, task_ids) if kind.has_input(t, config.schema)]
+        read = client.tasks_by_id(project, task_ids)
+        svc.pool.add(project, read, config.schema.value_key)
+        tasks = [t for t in read if kind.has_input(t, config.schema)]
         if not tasks:
             return 0
         preds = scored_predictions(svc, config, tasks, model, version)

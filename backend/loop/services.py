@@ -10,6 +10,7 @@ import redis
 from backend.defaults import COLD_START_VERSION
 from backend.errors import LsActiveError
 from backend.loop.options import check_settings
+from backend.loop.pool import PoolCache
 from backend.loop.redis_server import connect
 from backend.loop.scheduling import Scheduler
 from backend.loop.state import ProjectState
@@ -52,3 +53,8 @@ class Services:
         except ArtifactError as exc:
             log.error("project %s: %s; answering with the cold-start order", project, exc)
             return COLD_START_VERSION, None
+
+    @property
+    def pool(self) -> PoolCache:
+        """The cached unlabeled pools (:mod:`backend.loop.pool`), capped by ``POOL_CACHE_MAX_MB``."""
+        return PoolCache(self.conn, self.settings.pool_cache_max_mb * 1_000_000)

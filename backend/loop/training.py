@@ -78,6 +78,7 @@ def train_and_publish(svc: Services, project: int) -> dict[str, Any]:
     with client_for(svc, config) as client:
         tasks = list(client.iter_tasks(project, labeled=True, page_size=svc.settings.page_size))
         in_label_studio = list(client.list_prediction_versions(project))
+    svc.pool.labeled(project, [int(t["id"]) for t in tasks])
     return publish_from(svc, config, tasks, in_label_studio, time.perf_counter() - started)
 
 

@@ -2,7 +2,7 @@
 
 Runs inside Label Studio's own save request (it waits at most 1 s), so it only touches
 Redis: no Label Studio call, no training. The work itself is scheduled through
-:class:`backend.loop.scheduling.Scheduler`.
+:class:`backend.loop.scheduling.Scheduler`; deleted tasks leave the cached pool here.
 """
 
 from __future__ import annotations
@@ -43,5 +43,7 @@ def handle(services: Services, event: Event) -> dict[str, Any]:
         return answer
     if not counted.restored:
         restore(services, event.project)
+    if event.action == "TASKS_DELETED" and event.task_ids:
+        answer["pool_removed"] = services.pool.deleted(event.project, event.task_ids)
     answer.update(services.scheduler.on_event(event, label_events=counted.label_events, options=counted.options))
     return answer

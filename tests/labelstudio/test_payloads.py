@@ -252,6 +252,11 @@ def test_tasks_created_keeps_the_well_formed_ids() -> None:
     assert parse_event(data).task_ids == (1, 2, 4)
 
 
+def test_tasks_deleted_names_its_tasks() -> None:
+    data = {"action": "TASKS_DELETED", "project": {"id": 1}, "tasks": [{"id": 7}, {"id": 8}]}
+    assert parse_event(data).task_ids == (7, 8)
+
+
 def test_tasks_are_kept_only_for_tasks_created() -> None:
     data = {"action": "PROJECT_UPDATED", "project": {"id": 1}, "tasks": [{"id": 1, "data": {"text": "a"}}]}
     assert parse_event(data).task_ids == ()

@@ -66,7 +66,8 @@ def test_environment_defaults_and_project_overrides() -> None:
 
 def test_a_learner_no_kind_has_is_refused_when_the_services_start() -> None:
     check_settings(Settings.from_env({"LEARNER": "logreg"}))
-    with pytest.raises(ConfigurationError, match=r"LEARNER='forest' is not a learner; use one of auto, cnb, ensemble, logreg, nblr"):
+    known = "auto, cnb, ensemble, logreg, nblr"
+    with pytest.raises(ConfigurationError, match=rf"LEARNER='forest' is not a learner; use one of {known}"):
         check_settings(Settings.from_env({"LEARNER": "forest"}))
 
 

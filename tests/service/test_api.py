@@ -14,6 +14,7 @@ import requests
 from rq import Queue
 
 from backend.defaults import COLD_START_VERSION
+from backend.loop.pool import PoolCache
 from backend.loop.scheduling import SERIALIZER
 from backend.loop.state import ProjectState
 from backend.loop.store import ArtifactStore
@@ -334,6 +335,15 @@ def test_webhook_counts_labels_and_ignores_skips(backend: Backend, redis_conn: r
     assert counters["labels_deleted"] == 1
     assert counters["label_events"] == 4
     assert counters["event:PROJECT_UPDATED"] == 1
+
+
+def test_tasks_deleted_leave_the_cached_pool(backend: Backend, redis_conn: redis.Redis) -> None:
+    cache = PoolCache(redis_conn, 1_000_000)
+    cache.fill(4, [{"id": i, "data": {"text": f"q{i}"}} for i in (1, 2, 3)], "text", labeled=0, last_id=3)
+    body = {"action": "TASKS_DELETED", "project": {"id": 4}, "tasks": [{"id": 2}, {"id": 9}]}
+    answer = post(backend, "/webhook", body)
+    assert answer.status_code == 200 and answer.json()["pool_removed"] == 1
+    assert sorted(cache.load(4).tasks) == [1, 3]  # type: ignore[union-attr]
 
 
 def test_start_training_answers_a_job_id(backend: Backend, redis_conn: redis.Redis) -> None:
