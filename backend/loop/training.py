@@ -48,7 +48,7 @@ def selection_model(svc: Services, project: int, kind: TaskKind, tasks: list[dic
     The audit estimate tests a version on its labeled audit tasks. A strategy that has seen
     their labels stops asking for tasks like them, so the labels it chooses next cover the
     audit tasks' neighbourhoods less than a fresh task's, and the estimate errs low
-    (BENCHMARKS.md, "why the estimate errs low"). Ranking with a model trained without them
+    (BENCHMARKS.md, "Audit sample: why the estimate erred low"). Ranking with a model trained without them
     keeps the strategy's choices independent of the audit labels; the served model and its
     pre-annotations still learn from every label. ``None`` when there is nothing to leave out.
     """
