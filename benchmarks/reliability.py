@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                     if run is not None:
                         wrk_rows.append(f"| {label} | {think} | {run['rate']:.0f} | {run['p50']:.1f} | "
                                         f"{run['p99']:.1f} | {run.get('errors', 0):.0f} |")
-                print(wrk_rows[-1], flush=True)
+                        print(wrk_rows[-1], flush=True)
         fuzz = fuzz_run()
         print("fuzz:", fuzz, flush=True)
         faults = fault_run(tmp) if args.faults else []
@@ -327,8 +327,8 @@ def section(args: argparse.Namespace, rows: list[str], wrk_rows: list[str], fuzz
     ]
     if wrk_rows:
         lines += [f"The same {args.clients} clients from `wrk` (C, one thread, 10 s, after the runs above):", "",
-                    f"(think ms: each client's pause before its next request; {THINK_MS} ms is still about 100 "
-                  "times the webhook rate Label Studio on SQLite produced in the storm below)", "",
+                  f"(think ms: each client's pause before its next request; at {THINK_MS} ms the rate is still "
+                  "over 100 times the webhook rate Label Studio on SQLite produced in the storm below)", "",
                   "| Server | think ms | req/s | p50 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|---:|",
                   *wrk_rows, ""]
     lines += [
