@@ -287,12 +287,11 @@ def main(argv: list[str] | None = None) -> int:
                         f"{hook['errors']} | {floor['p99']:.1f} | {stalled['answered']}/{stalled['probes']} | "
                         f"{stalled['max']:.0f} | {stalled['left_open']} | {stalled['closed_after_s']:.1f} |")
             print(rows[-1], flush=True)
-            if fast is not None:
-                for think, run in ((0, fast), (THINK_MS, paced)):
-                    if run is not None:
-                        wrk_rows.append(f"| {label} | {think} | {run['rate']:.0f} | {run['p50']:.1f} | "
-                                        f"{run['p99']:.1f} | {run.get('errors', 0):.0f} |")
-                        print(wrk_rows[-1], flush=True)
+            for think, run in ((0, fast), (THINK_MS, paced)):
+                if run is not None:  # None without wrk
+                    wrk_rows.append(f"| {label} | {think} | {run['rate']:.0f} | {run['p50']:.1f} | "
+                                    f"{run['p99']:.1f} | {run.get('errors', 0):.0f} |")
+                    print(wrk_rows[-1], flush=True)
         fuzz = fuzz_run()
         print("fuzz:", fuzz, flush=True)
         faults = fault_run(tmp) if args.faults else []
