@@ -245,10 +245,5 @@ class Settings:
         return (self.train_queue, self.score_queue, self.maintenance_queue)
 
     @property
-    def head_size(self) -> int:
-        """Tasks pushed first after a retrain: ``HEAD_TASKS``, or the next two milestones' worth."""
-        return self.head_tasks or 2 * self.retrain_every[0]
-
-    @property
     def basic_auth(self) -> bool:
         return bool(self.basic_auth_user and self.basic_auth_pass)

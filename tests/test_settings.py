@@ -180,10 +180,9 @@ def test_audit_share_is_a_share_the_audit_can_afford(raw: str) -> None:
 def test_the_pool_cache_and_head_settings() -> None:
     s = Settings.from_env({"RETRAIN_EVERY": "15,30"})
     assert (s.pool_cache_max_mb, s.pool_cache_max_age, s.head_first_min_tasks) == (256, 3600, 3000)
-    assert s.head_size == 30  # two milestones' worth of the first step
     assert s.head_bulk is False and Settings.from_env({"HEAD_BULK": "true"}).head_bulk is True
     s = Settings.from_env({"HEAD_TASKS": "7", "POOL_CACHE_MAX_MB": "0", "POOL_CACHE_MAX_AGE": "60",
                            "HEAD_FIRST_MIN_TASKS": "0"})
-    assert (s.head_size, s.pool_cache_max_mb, s.pool_cache_max_age, s.head_first_min_tasks) == (7, 0, 60, 0)
+    assert (s.head_tasks, s.pool_cache_max_mb, s.pool_cache_max_age, s.head_first_min_tasks) == (7, 0, 60, 0)
     with pytest.raises(ConfigurationError, match="HEAD_TASKS"):
         Settings.from_env({"HEAD_TASKS": "-1"})

@@ -38,3 +38,12 @@ def next_milestone(schedule: Sequence[int], count: int) -> int:
     while m <= count:
         m *= 2
     return m
+
+
+def labels_to_milestones(schedule: Sequence[int], count: int, ahead: int = 2) -> int:
+    """Labels from ``count`` to the ``ahead``-th milestone above it: what annotators label
+    before that many retrains have replaced the order (the head a rescore serves first)."""
+    target = count
+    for _ in range(ahead):
+        target = next_milestone(schedule, target)
+    return target - count

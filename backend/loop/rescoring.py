@@ -22,6 +22,7 @@ from backend.loop.audit import add_audit
 from backend.loop.cleanup import UNHURRIED, delete_versions
 from backend.loop.credentials import client_for, project_config
 from backend.loop.head_first import push_head_first
+from backend.loop.milestones import labels_to_milestones
 from backend.loop.options import resolve
 from backend.loop.pool import read_pool
 from backend.loop.services import Services
@@ -40,6 +41,15 @@ def ranking(settings: Settings, project: int, config: ProjectConfig | None = Non
     retrain step."""
     batch = resolve(settings, config.options if config else {}).batch_size
     return {"batch_size": batch, "seed": int(project)}
+
+
+def head_size(settings: Settings, config: ProjectConfig, model: Model | None) -> int:
+    """Tasks pushed first: ``HEAD_TASKS``, else the labels to the project's next two milestones
+    (its own ``retrain_every``, counted from the labels ``model`` learned from)."""
+    if settings.head_tasks:
+        return settings.head_tasks
+    labels = int(model.n_train) if model is not None else 0
+    return labels_to_milestones(resolve(settings, config.options).retrain_every, labels)
 
 
 def scored_predictions(svc: Services, config: ProjectConfig, tasks: list[dict[str, Any]], model: Model | None,
@@ -167,7 +177,7 @@ def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, 
         t0 = time.perf_counter()
         head_at = None
         if len(preds) >= svc.settings.head_first_min_tasks:
-            done = push_head_first(client, svc.state, project, name, preds, svc.settings.head_size,
+            done = push_head_first(client, svc.state, project, name, preds, head_size(svc.settings, config, model),
                                    svc.settings.push_batch, svc.settings.head_bulk)
             created, head_at = done.head + done.rest, done.head_at
             timings["head_seconds"] = done.head_seconds

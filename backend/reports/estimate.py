@@ -111,7 +111,8 @@ def out_of_fold(fit_predict: FitPredict, train_rows: npt.NDArray[np.intp], audit
 
 
 def predicted(proba: npt.NDArray[np.float64], multilabel: bool) -> npt.NDArray[np.intp]:
-    """Class per row (argmax), or a 0/1 matrix at 0.5 for multi-label."""
+    """Class per row (argmax), or a 0/1 matrix at 0.5 for multi-label (a kind whose refit
+    decides with its own thresholds returns 0 or 1 already)."""
     return (proba >= 0.5).astype(np.intp) if multilabel else proba.argmax(axis=1).astype(np.intp)
 
 

@@ -94,7 +94,8 @@ class Refit:
 
     Rows are the version's labeled examples in training-file order (``task_ids``);
     ``fit_predict(train_rows, test_rows)`` trains on the first and returns probabilities
-    for the second, one column per label.
+    for the second, one column per label (multi-label: 0 or 1, the labels the model would
+    pre-select, so a figure at 0.5 counts what annotators see).
     """
 
     fit_predict: Callable[[npt.NDArray[np.intp], npt.NDArray[np.intp]], npt.NDArray[np.float64]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.loop.milestones import milestones_between, next_milestone
+from backend.loop.milestones import labels_to_milestones, milestones_between, next_milestone
 
 GROWING = (10, 20, 40)
 
@@ -78,3 +78,13 @@ def test_next_milestone_is_the_first_one_crossed(schedule: tuple[int, ...]) -> N
         upcoming = next_milestone(schedule, count)
         assert upcoming > count
         assert milestones_between(schedule, count, upcoming) == [upcoming]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "count", "labels"),
+    [((10,), 0, 20), ((10,), 7, 13), ((10,), 10, 20), ((15,), 30, 30), (GROWING, 0, 20), (GROWING, 12, 28),
+     (GROWING, 45, 115), (GROWING, 80, 240)],
+)
+def test_the_head_reaches_two_milestones_ahead(schedule: tuple[int, ...], count: int, labels: int) -> None:
+    assert labels_to_milestones(schedule, count) == labels
+    assert labels_to_milestones(schedule, count, ahead=1) == next_milestone(schedule, count) - count

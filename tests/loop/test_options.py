@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from backend.errors import ConfigurationError
 from backend.loop.options import EXTRA_PARAMS, ProjectOptions, check_settings, for_kind, parse_overrides, resolve
+from backend.loop.rescoring import head_size
 from backend.loop.state import ProjectConfig
 from backend.settings import Settings
 from backend.tasks.ner.kind import NAMED_ENTITIES as NER
@@ -105,3 +107,14 @@ def test_configs_stored_before_settings_existed_still_load() -> None:
     assert resolve(Settings.from_env({}), config.options) == ProjectOptions()
     mine = ProjectConfig(4, SCHEMA, options=text_overrides({"retrain_every": "3,6", "C": 2}))
     assert ProjectConfig.from_json(mine.to_json()) == mine
+
+
+def test_the_head_follows_the_projects_own_schedule() -> None:
+    """Two milestones' worth of the project's ``retrain_every``, from the labels the model had."""
+    env = Settings.from_env({"RETRAIN_EVERY": "10"})
+    model = SimpleNamespace(n_train=45)
+    assert head_size(env, ProjectConfig(4, SCHEMA), None) == 20
+    assert head_size(env, ProjectConfig(4, SCHEMA), model) == 15  # to 50, then 60
+    mine = ProjectConfig(4, SCHEMA, options=text_overrides({"retrain_every": "25"}))
+    assert head_size(env, mine, None) == 50 and head_size(env, mine, model) == 30  # to 50, then 75
+    assert head_size(Settings.from_env({"HEAD_TASKS": "7"}), mine, model) == 7

@@ -46,21 +46,30 @@ def model_options(model: TextModel) -> dict[str, Any]:
     return dict(model.meta.get("options") or {})
 
 
+def version_options(model: TextModel) -> dict[str, Any]:
+    """:func:`model_options` with the version's own learner, even where ``auto`` would switch
+    at another label count: refits measure the model that was served."""
+    return {**model_options(model), "learner": getattr(model, "learner", "logreg")}
+
+
 def refit(model: TextModel) -> Refit:
-    """The service's model retrained on subsets of ``model``'s labels (BLAS on one thread)."""
+    """The service's model retrained on subsets of ``model``'s labels (BLAS on one thread).
+
+    Multi-label refits return the labels the refitted model pre-selects (0 or 1, with
+    thresholds chosen on its own training rows), so the audit measures what annotators see.
+    """
     targets = model.targets if model.targets is not None else np.zeros(0, dtype=int)
     counts = model.train_counts if model.train_counts is not None else featurize([])
-    options = model_options(model)
-
-    learner = getattr(model, "learner", "logreg")  # the version's own learner, even where auto would switch
+    options = version_options(model)
 
     def fit_predict(train: npt.NDArray[np.intp], test: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
         # Uncalibrated: the audit reads the predicted class, which a temperature never changes,
         # and calibrating would cost each refit five more fits.
         with threadpool_limits(limits=1):
             fitted = train_model(counts[train], targets[train], model.labels, model.multilabel,
-                                 choose_thresholds=False, **{**options, "learner": learner, "calibrate": False})
-            return np.asarray(fitted.predict_proba(counts[test]), dtype=np.float64)
+                                 choose_thresholds=model.multilabel, **{**options, "calibrate": False})
+            proba = np.asarray(fitted.predict_proba(counts[test]), dtype=np.float64)
+        return chosen(proba, fitted.thresholds).astype(np.float64) if model.multilabel else proba
 
     return Refit(fit_predict, targets, model.multilabel)
 
@@ -70,7 +79,8 @@ def figures(model: TextModel, training: Mapping[str, Any] | None, stop_set: Mapp
     training = training or {}
     targets = model.targets if model.targets is not None else np.zeros(0, dtype=int)
     counts = model.train_counts if model.train_counts is not None else featurize([])
-    evaluation = evaluate(counts, targets, model.labels, model.multilabel, random_state=0)
+    evaluation = evaluate(counts, targets, model.labels, model.multilabel, random_state=0,
+                          options=version_options(model))
     task_ids = training.get("task_ids") or list(range(len(targets)))
     texts = training.get("texts") or None
     doubts = (doubtful_labels(evaluation.oof_proba, targets, task_ids, model.labels, model.multilabel, texts)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from backend.tasks.text_classification.model import train_model
+from backend.tasks.text_classification.thresholds import chosen
 
 #: Fewer labels than this and cross-validated figures are noise, so none are reported.
 MIN_LABELS = 10
@@ -47,11 +48,13 @@ class Evaluation:
     """Cross-validated metrics of one version (``metrics``, JSON-ready) and its ``oof_proba``.
 
     ``oof_proba`` has one row per labeled task and one column per label in config order;
-    it is ``None`` when there were not enough labels to cross-validate.
+    it is ``None`` when there were not enough labels to cross-validate. ``oof_picked``
+    (multi-label) holds the labels each fold's model pre-selects, which the figures count.
     """
 
     metrics: dict[str, Any]
     oof_proba: npt.NDArray[np.float64] | None = field(default=None, repr=False)
+    oof_picked: npt.NDArray[np.bool_] | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -73,12 +76,15 @@ def evaluate(
     labels: Sequence[str],
     multilabel: bool = False,
     random_state: int = 0,
+    options: Mapping[str, Any] | None = None,
 ) -> Evaluation:
     """Cross-validate the service's model on ``counts`` (hashed, from ``featurize``).
 
     ``targets`` are label indices into ``labels`` or, when ``multilabel``, a 0/1 matrix
-    with one column per label. BLAS threads are limited to one during the folds: on a busy
-    two-core machine that made each fit about three times faster.
+    with one column per label. ``options`` are :func:`~.model.train_model`'s settings (the
+    project's learner, C, class weights), so the figures are those of the model it serves.
+    BLAS threads are limited to one during the folds: on a busy two-core machine that made
+    each fit about three times faster.
     """
     started = time.perf_counter()
     y = np.asarray(targets).astype(int)
@@ -98,13 +104,13 @@ def evaluate(
     keys = _stratification_keys(y, multilabel)
     n_splits = max(2, min(MAX_SPLITS, int(np.bincount(keys).max())))
     with threadpool_limits(limits=1):
-        proba = _oof_proba(counts, y, labels, multilabel, keys, n_splits, random_state)
-    scores = multilabel_metrics(y, proba, labels) if multilabel else single_label_metrics(
+        proba, picked = _oof_proba(counts, y, labels, multilabel, keys, n_splits, random_state, options or {})
+    scores = multilabel_metrics(y, proba, labels, picked) if multilabel else single_label_metrics(
         y, proba, labels)
     metrics = {**base, "status": OK, "reason": None, "n_splits": n_splits,
                "random_state": random_state, **scores,
                "seconds": round(time.perf_counter() - started, 3)}
-    return Evaluation(metrics, proba)
+    return Evaluation(metrics, proba, picked)
 
 
 def not_enough_reason(y: npt.NDArray[Any], labels: Sequence[str], multilabel: bool) -> str | None:
@@ -147,15 +153,18 @@ def single_label_metrics(
 
 
 def multilabel_metrics(
-    y: npt.NDArray[Any], proba: npt.NDArray[np.float64], labels: Sequence[str]
+    y: npt.NDArray[Any], proba: npt.NDArray[np.float64], labels: Sequence[str],
+    picked: npt.NDArray[np.bool_] | None = None,
 ) -> dict[str, Any]:
     """Subset accuracy, Hamming loss, micro/macro F1, per-label table, calibration.
 
-    A label applies when its probability is at least 0.5. Macro-F1 averages over labels
-    given at least once, so a choice nobody used yet does not count as a failure.
-    Calibration pools every (task, label) yes/no decision.
+    A label applies as the model pre-selects it: ``picked`` (each fold's model deciding with
+    thresholds it chose on its own training rows, :mod:`.thresholds`), else when its
+    probability is at least 0.5. Macro-F1 averages over labels given at least once, so a
+    choice nobody used yet does not count as a failure. Calibration pools every
+    (task, label) yes/no probability.
     """
-    pred = (proba >= 0.5).astype(int)
+    pred = (proba >= 0.5 if picked is None else picked).astype(int)
     everything = list(range(len(labels)))
     present = [int(j) for j in np.flatnonzero(y.sum(axis=0) > 0)]
     p, r, f, s = precision_recall_fscore_support(y, pred, labels=everything, zero_division=0)
@@ -244,8 +253,10 @@ def _oof_proba(
     keys: npt.NDArray[np.intp],
     n_splits: int,
     random_state: int,
-) -> npt.NDArray[np.float64]:
-    """Each row's probabilities from the model trained on the other folds.
+    options: Mapping[str, Any],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_] | None]:
+    """Each row's probabilities from the model trained on the other folds, and (multi-label)
+    the labels that model pre-selects.
 
     Why the folds follow the largest class, not the smallest: a class with c >= 2 examples
     keeps c - 1 of them in training whatever the number of folds, so fewer folds would only
@@ -256,14 +267,17 @@ def _oof_proba(
     if np.bincount(keys).max() < n_splits:  # multi-label rows whose rarest labels are all unique
         splitter = KFold(n_splits=n_splits, shuffle=True, random_state=random_state)
     proba = np.zeros((x.shape[0], len(labels)))
+    picked = np.zeros(proba.shape, dtype=bool) if multilabel else None
     with warnings.catch_warnings():
         # rare classes below n_splits members, and one-vs-rest labels constant in a fold,
         # are expected with few labels and handled by the model
         warnings.simplefilter("ignore", UserWarning)
         for train, test in splitter.split(np.zeros(len(keys)), keys):
-            model = train_model(x[train], y[train], labels, multilabel, choose_thresholds=False)
+            model = train_model(x[train], y[train], labels, multilabel, choose_thresholds=multilabel, **options)
             proba[test] = model.predict_proba(x[test])
-    return proba
+            if picked is not None:
+                picked[test] = chosen(proba[test], model.thresholds)
+    return proba, picked
 
 
 def _per_class(

@@ -13,6 +13,7 @@ import pytest
 from sklearn.metrics import f1_score
 
 from backend import defaults
+from backend.reports.audit import audit_figures
 from backend.tasks.text_classification.features import featurize
 from backend.tasks.text_classification.kind import TEXT_CLASSIFICATION as KIND
 from backend.tasks.text_classification.model import train_model
@@ -139,3 +140,22 @@ def test_too_few_labeled_tasks_choose_no_thresholds() -> None:
     texts, y = synthetic(defaults.MULTILABEL_MIN_ROWS + 10, np.random.default_rng(1))
     assert train_model(featurize(texts), y, LABELS, multilabel=True).thresholds is not None
     assert train_model(featurize(texts), y.argmax(axis=1), LABELS).thresholds is None  # single-label
+
+
+def test_the_audit_of_a_multilabel_version_counts_what_it_pre_selects() -> None:
+    """The audit estimate (random audit rows, refits of the version's model) holds the
+    served model's subset accuracy on unseen texts inside its interval."""
+    rng = np.random.default_rng(5)
+    texts, targets = synthetic(1400, rng)
+    counts = featurize(texts)
+    n = 400
+    served = train_model(counts[:n], targets[:n], LABELS, multilabel=True)
+    truth = float((chosen(served.predict_proba(counts[n:]), served.thresholds) == targets[n:]).all(axis=1).mean())
+    refit = KIND.refit(served)
+    decided = refit.fit_predict(np.arange(300), np.arange(300, n))
+    assert set(np.unique(decided)) <= {0.0, 1.0}
+    audit = np.sort(rng.choice(n, 150, replace=False))
+    est = audit_figures(refit.fit_predict, refit.targets, np.arange(n), audit, multilabel=True,
+                        with_saving=False).estimate
+    assert est.accuracy is not None and est.low is not None and est.high is not None
+    assert est.low <= truth <= est.high, (est, truth)
