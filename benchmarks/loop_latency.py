@@ -39,6 +39,7 @@ from benchmarks.loop_project import LoopProject, LsHttp
 from benchmarks.loop_report import REPO, findings, section, write_section
 from benchmarks.loop_stack import Service, backend, label_studio, redis_server
 from benchmarks.loop_throughput import Throughput, measure_throughput
+from benchmarks.peak_memory import PeakMemory
 
 
 def _sizes(raw: str) -> tuple[int, ...]:
@@ -103,7 +104,15 @@ class LoopResults:
 
 
 def run_size(stack: Stack, size: int, args: argparse.Namespace, out: LoopResults) -> None:
-    """One project of ``size`` unlabeled tasks (plus the ones the milestones label): cold start, milestones."""
+    """One project of ``size`` unlabeled tasks (plus the ones the milestones label): cold start,
+    milestones, and the service's peak memory over all of it."""
+    with PeakMemory(stack.service.groups) as memory:
+        _run_size(stack, size, args, out)
+    out.notes.append(f"pool {size:,}, from the import to the last milestone: {memory.summary()}")
+    print(out.notes[-1], file=sys.stderr, flush=True)
+
+
+def _run_size(stack: Stack, size: int, args: argparse.Namespace, out: LoopResults) -> None:
     seed = expanded(args.seed_labels)
     pool = expanded(size + args.repeats * args.every, start=args.seed_labels)
     project = LoopProject.create(stack.client, f"loop benchmark {size}", seed, pool, random_seed=size)

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -47,6 +47,8 @@ class Service:
     url: str
     env: dict[str, str]
     logs: Path
+    #: Process group of each part (``web``, ``worker``): each runs in a session of its own.
+    groups: dict[str, int] = field(default_factory=dict)
 
 
 def free_port() -> int:
@@ -132,7 +134,7 @@ def backend(redis_url: str, tmp: Path, every: int, web_workers: int = 2) -> Iter
                 procs.append(subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                                               start_new_session=True))
         wait_http(url + "/health", procs[0])
-        yield Service(url, env, logs)
+        yield Service(url, env, logs, {name: proc.pid for name, proc in zip(commands, procs, strict=True)})
     finally:
         for proc in procs:
             _stop(proc)

@@ -8,16 +8,28 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from backend.defaults import COLD_START_VERSION
 from backend.loop.store import ArtifactStore
 from backend.tasks.text_classification.features import featurize
 from strategies import measures
-from tests.conftest import ROOT, Backend
+from tests.conftest import ROOT, Backend, backend_env
 from tests.ls_fixtures import LsProject, MakeProject
 from tests.lsapi import LsApi
+
+
+@pytest.fixture
+def backend(redis_url: str, tmp_path: Path) -> Iterator[Backend]:
+    """A backend of its own: its models are those of a real Label Studio project, whose id
+    the session's shared backend may meet again in tests that make up project ids."""
+    server = Backend(backend_env(redis_url, tmp_path), tmp_path)
+    yield server
+    server.stop()
 
 
 def test_retrieve_predictions_then_train_orders_least_confident_first(
