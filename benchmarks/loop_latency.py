@@ -106,7 +106,7 @@ class LoopResults:
 def run_size(stack: Stack, size: int, args: argparse.Namespace, out: LoopResults) -> None:
     """One project of ``size`` unlabeled tasks (plus the ones the milestones label): cold start,
     milestones, and the service's peak memory over all of it."""
-    with PeakMemory(stack.service.groups) as memory:
+    with PeakMemory(stack.service.pids) as memory:
         _run_size(stack, size, args, out)
     out.notes.append(f"pool {size:,}, from the import to the last milestone: {memory.summary()}")
     print(out.notes[-1], file=sys.stderr, flush=True)

@@ -23,6 +23,8 @@ from benchmarks.loop_data import LABEL_CONFIG, Rows
 HEAD = 50
 #: Of those, how many have their prediction read back to confirm its version.
 CONFIRMED = 3
+#: Tasks per import request when creating a project.
+IMPORT_CHUNK = 10_000
 
 
 def choice(label: str) -> list[dict[str, Any]]:
@@ -117,12 +119,14 @@ class LoopProject:
 
     @classmethod
     def create(cls, client: LabelStudioClient, title: str, seed: Rows, pool: Rows, random_seed: int) -> LoopProject:
-        """One import request: ``seed`` tasks already annotated, then the unlabeled ``pool``."""
+        """``seed`` tasks already annotated, then the unlabeled ``pool``, in imports of at most
+        :data:`IMPORT_CHUNK` tasks (one request of 100,000 outlasts the client's timeout)."""
         project = client.create_project(title, LABEL_CONFIG.read_text())
         tasks: list[dict[str, Any]] = [{"data": {"text": t}, "annotations": [{"result": choice(label)}]}
                                        for t, label in zip(seed.texts, seed.labels, strict=True)]
         tasks += [{"data": {"text": t}} for t in pool.texts]
-        ids = client.import_tasks(project, tasks)
+        ids = [i for start in range(0, len(tasks), IMPORT_CHUNK)
+               for i in client.import_tasks(project, tasks[start:start + IMPORT_CHUNK])]
         if len(ids) != len(tasks):
             raise RuntimeError(f"Label Studio imported {len(ids)} of {len(tasks)} tasks into project {project}")
         pool_ids = ids[len(seed.texts):]

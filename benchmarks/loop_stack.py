@@ -47,8 +47,8 @@ class Service:
     url: str
     env: dict[str, str]
     logs: Path
-    #: Process group of each part (``web``, ``worker``): each runs in a session of its own.
-    groups: dict[str, int] = field(default_factory=dict)
+    #: The pid of each part (``web``, ``worker``), whose children are its workers or work horses.
+    pids: dict[str, int] = field(default_factory=dict)
 
 
 def free_port() -> int:
