@@ -71,7 +71,10 @@ def _alias_legacy_modules() -> None:
 class ArtifactStore:
     def __init__(self, root: Path, cache_size: int = 8) -> None:
         self.root = Path(root)
-        self._cache: OrderedDict[tuple[int, str, str], Model] = OrderedDict()
+        #: One cache per file name, each of ``cache_size`` versions: a rescore loads a version's
+        #: selection model beside it, and in a shared cache those loads would evict the served
+        #: models ``/predict`` reads.
+        self._caches: dict[str, OrderedDict[tuple[int, str], Model]] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -156,11 +159,12 @@ class ArtifactStore:
         return self._load(project, version, name)
 
     def _load(self, project: int, version: str, name: str) -> Model | None:
-        cache_key = (int(project), version, name)
+        cache_key = (int(project), version)
         with self._lock:
-            if cache_key in self._cache:
-                self._cache.move_to_end(cache_key)
-                return self._cache[cache_key]
+            cache = self._caches.setdefault(name, OrderedDict())
+            if cache_key in cache:
+                cache.move_to_end(cache_key)
+                return cache[cache_key]
         path = self.path(project, version) / name
         try:
             _alias_legacy_modules()
@@ -172,9 +176,9 @@ class ArtifactStore:
         if not (hasattr(model, "labels") and hasattr(model, "n_train")):
             raise ArtifactError(f"{path} does not hold an ls-active model")
         with self._lock:
-            self._cache[cache_key] = model
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            cache[cache_key] = model
+            while len(cache) > self._cache_size:
+                cache.popitem(last=False)
         return model
 
     def meta(self, project: int, version: str) -> dict[str, Any]:

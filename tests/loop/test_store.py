@@ -16,7 +16,7 @@ import joblib
 import numpy as np
 import pytest
 
-from backend.loop.store import META_FILE, MODEL_FILE, ArtifactError, ArtifactStore
+from backend.loop.store import META_FILE, MODEL_FILE, ArtifactError, ArtifactStore, artifact_bytes
 from backend.tasks.text_classification.features import featurize
 from backend.tasks.text_classification.model import TextModel, train_model
 from tests.conftest import ROOT
@@ -151,6 +151,21 @@ def test_cache_keeps_versions_apart_and_evicts_oldest(tmp_path: Path, model: Tex
     with pytest.raises(ArtifactError):
         store.load(1, "v1")
     assert store.load(1, "v2") is b
+
+
+def test_selection_models_never_evict_the_served_ones(tmp_path: Path, model: TextModel) -> None:
+    """A rescore loads each version's selection model; ``/predict`` must keep its served ones."""
+    store = ArtifactStore(tmp_path, cache_size=2)
+    extra = {"selection.joblib": artifact_bytes(model)}
+    for version in ("v1", "v2", "v3"):
+        store.write(1, version, model, {}, extra_files=extra)
+    served = store.load(1, "v1"), store.load(1, "v2")
+    chosen = [store.load_extra(1, v, "selection.joblib") for v in ("v1", "v2", "v3")]
+    assert all(m is not None for m in chosen) and chosen[0] is not served[0]
+    for version in ("v1", "v2"):
+        os.remove(tmp_path / "project-1" / version / MODEL_FILE)
+    assert store.load(1, "v1") is served[0] and store.load(1, "v2") is served[1]
+    assert store.load_extra(1, "v3", "selection.joblib") is chosen[2]
 
 
 def test_unreadable_file_is_an_artifact_error(tmp_path: Path, model: TextModel) -> None:
