@@ -19,7 +19,7 @@ from types import TracebackType
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def group_rss(roots: Mapping[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+def tree_rss(roots: Mapping[str, int]) -> tuple[dict[str, int], dict[str, int]]:
     """Bytes resident per named root process and its descendants now: (sum, largest process)."""
     parent: dict[int, int] = {}
     rss: dict[int, int] = {}
@@ -49,7 +49,7 @@ def group_rss(roots: Mapping[str, int]) -> tuple[dict[str, int], dict[str, int]]
 
 @dataclass
 class PeakMemory:
-    """Context manager: the peaks of :func:`group_rss` over its lifetime, in bytes."""
+    """Context manager: the peaks of :func:`tree_rss` over its lifetime, in bytes."""
 
     roots: Mapping[str, int]
     interval: float = 0.2
@@ -61,7 +61,7 @@ class PeakMemory:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> None:
-        total, largest = group_rss(self.roots)
+        total, largest = tree_rss(self.roots)
         for name in self.roots:
             self.total[name] = max(self.total.get(name, 0), total[name])
             self.largest[name] = max(self.largest.get(name, 0), largest[name])

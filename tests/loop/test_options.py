@@ -118,3 +118,5 @@ def test_the_head_follows_the_projects_own_schedule() -> None:
     mine = ProjectConfig(4, SCHEMA, options=text_overrides({"retrain_every": "25"}))
     assert head_size(env, mine, None) == 50 and head_size(env, mine, model) == 30  # to 50, then 75
     assert head_size(Settings.from_env({"HEAD_TASKS": "7"}), mine, model) == 7
+    growing = Settings.from_env({"RETRAIN_EVERY": "15,30"})  # the environment's schedule, no model yet
+    assert head_size(growing, ProjectConfig(4, SCHEMA), None) == 30
