@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,14 +61,16 @@ def _head_key(version: str) -> str:
 
 
 def push_head(client: LabelStudioClient, state: ProjectState, project: int, version: str,
-              head: list[dict[str, Any]], current: str | None, bulk: bool = False) -> int:
+              head: list[dict[str, Any]], current: str | None, bulk: bool = False,
+              newest: Callable[[], bool] = lambda: True) -> int:
     """Create the head's predictions and switch the project to ``version``.
 
     One request per prediction, or with ``bulk`` one import: the cheapest way when Label
     Studio runs its memory-efficient import (``HEAD_BULK``), which recounts only the tasks
     written. ``current`` is the project's ``model_version`` as read before: already
     ``version`` means the head went in before (its switch comes last). Returns how many
-    were created.
+    were created. ``newest`` is asked right before the switch, as in
+    :func:`backend.loop.rescoring.push`: False leaves the project on what it serves.
     """
     if state.pushed(project, _head_key(version)) is not None or current == version:
         state.mark_pushed(project, _head_key(version), len(head))
@@ -81,7 +83,8 @@ def push_head(client: LabelStudioClient, state: ProjectState, project: int, vers
     else:
         for pred in head:
             client.create_prediction(project, pred)
-    client.set_model_version(project, version)
+    if newest():
+        client.set_model_version(project, version)
     state.mark_pushed(project, _head_key(version), len(head))
     return len(head)
 
@@ -118,13 +121,15 @@ def push_rest(client: LabelStudioClient, state: ProjectState, project: int, vers
 
 
 def push_head_first(client: LabelStudioClient, state: ProjectState, project: int, version: str,
-                    preds: list[dict[str, Any]], head_size: int, batch: int, bulk: bool = False) -> HeadFirst:
+                    preds: list[dict[str, Any]], head_size: int, batch: int, bulk: bool = False,
+                    newest: Callable[[], bool] = lambda: True) -> HeadFirst:
     """Push ``preds`` of ``version``: the head served first, then the rest (see the module docstring)."""
     current = client.project_fields(project, "model_version").get("model_version")
     head, rest = split_head(preds, head_size)
     t0 = time.perf_counter()
-    made_head = push_head(client, state, project, version, head, current, bulk)
+    made_head = push_head(client, state, project, version, head, current, bulk, newest)
     head_at, head_s = time.time(), time.perf_counter() - t0
     t0 = time.perf_counter()
-    made_rest = push_rest(client, state, project, version, preds, rest, batch)
+    # a version overtaken during its head is not served: the rest of its pool would be wasted work
+    made_rest = push_rest(client, state, project, version, preds, rest, batch) if newest() else 0
     return HeadFirst(made_head, made_rest, head_at, head_s, time.perf_counter() - t0)

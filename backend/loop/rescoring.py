@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from backend import defaults
@@ -23,6 +24,7 @@ from backend.loop.cleanup import UNHURRIED, delete_versions
 from backend.loop.credentials import client_for, project_config
 from backend.loop.head_first import push_head_first
 from backend.loop.milestones import labels_to_milestones
+from backend.loop.numbering import version_number
 from backend.loop.options import resolve
 from backend.loop.pool import read_pool
 from backend.loop.services import Services
@@ -91,13 +93,16 @@ def refresh_pool(svc: Services, config: ProjectConfig, inputs: Any, model: Model
 
 
 def push(client: LabelStudioClient, state: ProjectState, project: int, version: str,
-         preds: list[dict[str, Any]], batch: int = defaults.MAX_PREDICTIONS_PER_REQUEST) -> int:
+         preds: list[dict[str, Any]], batch: int = defaults.MAX_PREDICTIONS_PER_REQUEST,
+         newest: Callable[[], bool] = lambda: True) -> int:
     """Import one prediction per task for ``version`` and make it current; safe to retry.
 
     An import that completed is recorded in Redis, so a retry after a lost answer to the
     model_version switch does not import twice. Any other prediction of ``version`` found
     (a partial import, or answers Label Studio saved from ``/predict``) is deleted first, a
     prediction at a time, so every task ends with exactly one prediction of the version.
+    ``newest`` is asked right before the switch: a push that a newer version overtook
+    (a job that outlived its worker, say) must not switch the project back to it.
     """
     current = client.project_fields(project, "model_version").get("model_version")
     if current == version:
@@ -108,7 +113,7 @@ def push(client: LabelStudioClient, state: ProjectState, project: int, version: 
             delete_versions(client, project, [version], current, UNHURRIED)
         created = client.import_predictions(project, preds, max_per_request=batch)
         state.mark_pushed(project, version, len(preds))
-    if preds:
+    if preds and newest():
         client.set_model_version(project, version)
     return created
 
@@ -147,11 +152,25 @@ def _configure_project(svc: Services, client: LabelStudioClient, project: int) -
     svc.state.mark_configured(project)
 
 
+def newer_version(svc: Services, project: int, version: str | None) -> str | None:
+    """The newest complete version in the store numbered above ``version`` (any, for the cold start).
+
+    The store, not Redis, decides: a Redis restarted empty forgets which version is current,
+    and a job that outlived its worker may still be pushing an older one.
+    """
+    floor = (version_number(version) or 0) if version else 0
+    newer = [v for v in svc.store.versions(project) if (version_number(v) or 0) > floor]
+    return max(newer, key=lambda v: (version_number(v) or 0, v)) if newer else None
+
+
 def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, Any] | None:
     """Score the whole unlabeled pool with ``version`` (None: the cold start) and push it."""
     current = svc.state.current_version(project)
     if version is not None and current != version:
         log.info("project %s: %s was superseded by %s; skipping its rescore", project, version, current)
+        return None
+    if version is not None and (newer := newer_version(svc, project, version)):
+        log.info("project %s: %s was superseded by %s; skipping its rescore", project, version, newer)
         return None
     if version is None and current not in (None, defaults.COLD_START_VERSION):
         log.info("project %s: a model exists; the cold-start order is not needed", project)
@@ -176,18 +195,31 @@ def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, 
         timings["score_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         head_at = None
+
+        overtaken: list[str] = []
+
+        def newest() -> bool:
+            newer = newer_version(svc, project, version)
+            if newer and not overtaken:
+                overtaken.append(newer)
+                log.warning("project %s: %s was overtaken by %s during its push; the project is not switched "
+                            "back to it", project, name, newer)
+            return newer is None
+
         if len(preds) >= svc.settings.head_first_min_tasks:
             done = push_head_first(client, svc.state, project, name, preds, head_size(svc.settings, config, model),
-                                   svc.settings.push_batch, svc.settings.head_bulk)
+                                   svc.settings.push_batch, svc.settings.head_bulk, newest)
             created, head_at = done.head + done.rest, done.head_at
             timings["head_seconds"] = done.head_seconds
         else:
-            created = push(client, svc.state, project, name, preds, svc.settings.push_batch)
+            created = push(client, svc.state, project, name, preds, svc.settings.push_batch, newest)
             timings["head_seconds"] = 0.0
         _configure_project(svc, client, project)
         title = client.project_fields(project, "title").get("title")
         authorize_webhooks(svc, client, project)
         timings["push_seconds"] = time.perf_counter() - t0
+    if overtaken:
+        return {"version": name, "tasks": len(preds), "created": created, "overtaken_by": overtaken[0], **timings}
     ensure_stop_set(svc, config, tasks)
     if version is None:
         svc.state.set_current_if_none(project, defaults.COLD_START_VERSION)

@@ -9,6 +9,7 @@ own abandoned-job path: retried while retries remain, otherwise moved to the fai
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import time
@@ -124,10 +125,27 @@ def run_worker(settings: Settings, burst: bool = False) -> bool:
         queues = [Queue(name, connection=conn, serializer=SERIALIZER, job_class=TrustedJob) for name in names]
         worker = LsWorker(queues, connection=conn, job_monitoring_interval=5, serializer=SERIALIZER,
                           job_class=TrustedJob)
-        worked = worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level) or worked
+        try:
+            worked = worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level) or worked
+        except (redis.RedisError, OSError) as exc:
+            # RQ tidies up in Redis on its way out (register_death): a Redis still away raises there
+            log.warning("the worker stopped on a Redis error on its way out: %s", exc)
+            _drop_subscription(worker)
         if burst or _asked_to_stop(worker) or not _wait_for_redis(conn):
             return bool(worked)
         log.warning("the worker stopped on a Redis error; Redis answers again, so it starts again")
+
+
+def _drop_subscription(worker: Worker) -> None:
+    """Stop the pubsub thread that RQ's own way out did not reach (it needs Redis to unsubscribe)."""
+    thread = getattr(worker, "pubsub_thread", None)
+    if thread is None:
+        return
+    with contextlib.suppress(redis.RedisError, OSError, RuntimeError):
+        thread.stop()
+        thread.join(timeout=1)
+        if worker.pubsub is not None:
+            worker.pubsub.close()
 
 
 def _asked_to_stop(worker: Worker) -> bool:

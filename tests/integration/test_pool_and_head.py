@@ -17,9 +17,10 @@ import redis
 
 from backend.defaults import COLD_START_VERSION
 from backend.labelstudio.client import LabelStudioClient
+from backend.loop import keys
 from backend.loop.head_first import push_head, push_head_first, push_rest, split_head
 from backend.loop.pool import PoolCache, read_pool
-from backend.loop.rescoring import rescore_pool
+from backend.loop.rescoring import newer_version, push, rescore_pool
 from backend.loop.services import Services
 from backend.loop.state import ProjectState
 from backend.loop.training import train_and_publish
@@ -196,3 +197,50 @@ def test_a_rescore_reads_the_cache_and_pushes_the_head_first(make_project: MakeP
 
 def ls_model_version(ls: LsApi, project: int) -> str:
     return str(ls.project(project)["model_version"])
+
+
+@pytest.mark.parametrize("head_first", [False, True], ids=["one-import", "head-first"])
+def test_a_push_overtaken_by_a_newer_version_never_switches_back(
+        make_project: MakeProject, ls_client: LabelStudioClient, label_studio: Any, redis_conn: redis.Redis,
+        head_first: bool) -> None:
+    """A job that outlived its worker (Redis lost under it) may finish after the next version's push."""
+    made = make_project(40)
+    project, state, ls = made.id, ProjectState(redis_conn), LsApi(label_studio.url, label_studio.token)
+    newer = predictions(made.task_ids, "v8", seed=5)
+    ls_client.import_predictions(project, newer)
+    ls_client.set_model_version(project, "v8")
+    asked: list[int] = []
+
+    def newest() -> bool:
+        asked.append(1)
+        return False  # v8 is in the store: v7 is no longer the one to serve
+
+    older = predictions(made.task_ids, "v7", seed=6)
+    if head_first:
+        done = push_head_first(ls_client, state, project, "v7", older, 6, 1000, newest=newest)
+        assert (done.head, done.rest) == (6, 0)  # the head went in; the rest of an overtaken pool does not
+    else:
+        push(ls_client, state, project, "v7", older, 1000, newest)
+    assert asked
+    assert ls_model_version(ls, project) == "v8"
+    assert [t["id"] for t in ls.unlabeled_by_score(project)] == [int(p["task"]) for p in sorted(
+        newer, key=lambda p: (float(p["score"]), int(p["task"])))]
+
+
+def test_a_rescore_of_a_version_the_store_has_overtaken_is_skipped(
+        make_project: MakeProject, label_studio: Any, redis_url: str, tmp_path: Path) -> None:
+    """Redis may name an older version current (restored empty while a retrain published); the store decides."""
+    made = make_project(60)
+    project, ls = made.id, LsApi(label_studio.url, label_studio.token)
+    svc = Services.create(Settings.from_env(backend_env(
+        redis_url, tmp_path, LABEL_STUDIO_URL=label_studio.url, LABEL_STUDIO_API_KEY=label_studio.token)))
+    for task in made.task_ids[:20]:
+        made.annotate(task)
+    first = train_and_publish(svc, project)["version"]
+    made.annotate(made.task_ids[20])
+    second = train_and_publish(svc, project)["version"]
+    assert rescore_pool(svc, project, second) is not None
+    svc.conn.set(keys.current_version(project), first)
+    assert newer_version(svc, project, first) == second and newer_version(svc, project, second) is None
+    assert rescore_pool(svc, project, first) is None
+    assert ls_model_version(ls, project) == second

@@ -43,6 +43,9 @@ EVERY = 10
 #: A paced cleanup deletes a few dozen predictions a second; Label Studio's bulk call drops a
 #: whole version (300 here) in one request.
 BULK_DROP = 60
+#: Seconds Redis stays away during a push: longer than a job takes to fail on it, so the worker
+#: meets it gone while it tidies up (as on a loaded machine, where a restart takes that long).
+DOWN = 3.0
 pytestmark = pytest.mark.slow
 
 
@@ -99,9 +102,11 @@ class Rig:
         self.worker = spawn([sys.executable, "-m", "backend.cli", "worker"], env=self.env, cwd=ROOT,
                             stdout=log, stderr=subprocess.STDOUT)
 
-    def restart_redis_empty(self) -> None:
+    def restart_redis_empty(self, down: float = 0.0) -> None:
+        """Stop Redis, delete its files, and start it again after ``down`` seconds: empty."""
         self.server.stop()
         shutil.rmtree(self.server.data_dir)
+        time.sleep(down)  # a slow restart: jobs and the worker meet a Redis that is not there
         self.server.start()  # empty: its files are gone (the backend's processes write again at once)
         self.restarted_at = time.monotonic()
 
@@ -131,7 +136,17 @@ class Rig:
                 return None
             return version if store.meta(self.project.id, version).get("n_labels") == labels else None
 
-        return wait_until(fresh, timeout, f"a version after {after} trained on all {labels} labels", interval=0.2)
+        try:
+            return wait_until(fresh, timeout, f"a version after {after} trained on all {labels} labels", interval=0.2)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\nserved: {self.watch.served}\n{self.worker_story()}") from None
+
+    def worker_story(self, lines: int = 60) -> str:
+        """The worker log's last job lines and every warning and error: what a failure needs explained."""
+        text = (self.tmp / "worker.log").read_text(errors="replace").splitlines()
+        told = [line for line in text if " WARNING " in line or " ERROR " in line
+                or "rq.worker" in line or "backend.loop" in line]
+        return "worker log:\n" + "\n".join(line[:300] for line in told[-lines:])
 
     def started(self, queue: str) -> bool:
         return bool(StartedJobRegistry(queue, connection=self.conn).get_job_ids(cleanup=False))
@@ -224,7 +239,7 @@ def test_redis_lost_during_a_retrain(rig: Rig) -> None:
 def test_redis_lost_during_a_push(rig: Rig) -> None:
     def lose(_: float) -> None:
         wait_until(lambda: rig.started("ls-active-score"), 90, "the push to start", interval=0.02)
-        rig.restart_redis_empty()
+        rig.restart_redis_empty(down=DOWN)
 
     rig.recovers("during a push", lose)
 
