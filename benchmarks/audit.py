@@ -1,9 +1,11 @@
 """Does the audit sample tell the truth? Estimates, stop advice and "labels saved" against held-out truth.
 
 By simulation (``ls-active simulate``'s engine) on trec6, subj, digits and the synthetic
-set, 5 seeds, batch 10, the default strategy with the service's audit share; every 50
-labels a version is measured on its audit tasks exactly as the report measures it, and
-compared with its accuracy on the held-out test rows:
+set (and ``trec6_pool``: trec6's training questions with a random held-out part, since its
+own test questions come from another year and are easier for the model), 5 seeds, batch
+10, the default strategy with the service's audit share; every 50 labels a version is
+measured on its audit tasks exactly as the report measures it, and compared with its
+accuracy on the held-out test rows:
 
 * error: mean absolute error of the estimate, and the share of versions whose 95%
   interval holds the true accuracy, from 100 labels on (versions with an estimate);
@@ -14,7 +16,7 @@ compared with its accuracy on the held-out test rows:
 * "labels saved" as the report estimates it against the true saving: the labels the
   seed-mean random curve needs to reach the version's true accuracy, minus those spent.
 
-    python -m benchmarks.audit [--sets trec6,subj,digits,synthetic] [--jobs 2]
+    python -m benchmarks.audit [--sets trec6,trec6_pool,subj,digits,synthetic] [--jobs 2]
 
 Runs are kept in ``benchmarks/out/audit`` (resumable); the figures go to BENCHMARKS.md.
 """
@@ -49,6 +51,16 @@ FINDINGS = [
     "labels to 95% of full-pool accuracy is within 10% on subj (740 / 740) and digits (one 10-label step) "
     "but not on synthetic (610 / 550, +11%) and trec6 (830 / 710, +17%); labels to 95% is a threshold "
     "crossing on a seed-mean curve and moved by 170 labels on synthetic between the two runs (440 before).",
+    "trec6_pool runs the same benchmark on trec6's 5,452 training questions with a stratified 20% held out per "
+    "seed as the truth (pool 4,362), because trec6's own test split is the 500 TREC-10 questions, gathered "
+    "after the training ones and easier for the model: the same random labels score +0.022, +0.027 and +0.003 "
+    "higher on them than on held-out training questions at 300, 600 and 1,000 labels (`python -m "
+    "benchmarks.trec6_shift`). Judged against held-out questions of the pool's own kind, the estimate meets "
+    "the coverage goal (0.93) and nearly the error goal (MAE 0.047, mean signed error +0.020; by seed -0.031, "
+    "+0.040, +0.029, +0.083, -0.020): what is left is the sampling error of 30 to 100 audit labels, which "
+    "the interval carries. The two trec6 rows differ in more than the truth (pool size, draws), so the "
+    "shift explains part of trec6's -0.054, not provably all of it; the estimate is of accuracy on tasks "
+    "like the pool's, which is what a project's own unlabeled tasks are.",
     "\"Labels saved\" is shown for few versions and always below the true saving (the report says \"at least\" "
     "and that it errs low): a power law fitted on a few dozen audit labels and read ten times further out "
     "rises too fast. Its 95% range held the true saving in 80-100% of the versions that show one.",
@@ -144,7 +156,7 @@ def section(results: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", default="trec6,subj,digits,synthetic")
+    parser.add_argument("--sets", default="trec6,trec6_pool,subj,digits,synthetic")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
     out = OUT / "audit" / "figures.json"

@@ -35,8 +35,8 @@ class Plan:
 
 
 #: Budgets: the active runs reach (or nearly) 95% of full-pool accuracy; random goes further.
-PLANS = {"trec6": Plan(1000, 2500), "subj": Plan(800, 2000), "digits": Plan(500, 1000),
-         "synthetic": Plan(800, 2500)}
+PLANS = {"trec6": Plan(1000, 2500), "trec6_pool": Plan(1000, 2500), "subj": Plan(800, 2000),
+         "digits": Plan(500, 1000), "synthetic": Plan(800, 2500)}
 
 
 def chooser(name: str) -> Chooser:

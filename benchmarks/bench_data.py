@@ -7,7 +7,7 @@ affordable on two cores; batches grow with the pool so every curve has 30-100 po
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -83,8 +83,24 @@ def synthetic() -> LabeledData:
     return _numeric("synthetic", x, y, [f"c{i}" for i in range(10)])
 
 
+def trec6_pool() -> LabeledData:
+    """trec6's 5,452 training questions alone, with a stratified 20% held out per seed.
+
+    trec6's own test split is the 500 TREC-10 questions, gathered a year after the
+    training ones and easier for the model (the same 300 to 1,000 random labels score 0.3
+    to 2.7 points higher there than on held-out training questions): a figure estimated
+    on the pool is judged here against held-out rows from the pool's own distribution.
+    """
+    data = _csv("trec6")()
+    keep = np.flatnonzero([s != "test" for s in (data.split or ())])
+    texts = data.texts or ()
+    return replace(data, targets=data.targets[keep], texts=tuple(texts[i] for i in keep), split=None,
+                   name="trec6_pool")
+
+
 DATASETS: dict[str, Callable[[], LabeledData]] = {
     "trec6": _csv("trec6"),
+    "trec6_pool": trec6_pool,
     "subj": _csv("subj"),
     "digits": digits,
     "breast_cancer": breast_cancer,

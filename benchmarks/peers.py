@@ -36,7 +36,7 @@ from benchmarks.bench_common import (
     load_runs,
     save_arrays,
 )
-from benchmarks.bench_data import DATASETS, setting
+from benchmarks.bench_data import DATASETS, SETTINGS, setting
 from benchmarks.bench_timing import time_all
 from benchmarks.peers_timing import TIMED_PEERS
 
@@ -159,7 +159,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="2 seeds, small budgets")
-    parser.add_argument("--datasets", default=",".join(DATASETS), help="comma list")
+    parser.add_argument("--datasets", default=",".join(SETTINGS), help="comma list")
     parser.add_argument("--ours", default="all", help="our strategies: registry names or 'all'")
     parser.add_argument("--peers", default="all", help=f"comma list of {', '.join(CURVE_PEERS)}")
     parser.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
