@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from screenshots import OUT, _api, demo_login
+from demo_api import OUT, _api, demo_login
 
 TREC6 = Path(__file__).resolve().parents[1] / "datasets" / "trec6.csv"
 

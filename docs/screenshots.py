@@ -13,15 +13,15 @@ and ``docs/img/labeling.png`` (the labeling screen of the first task of that tab
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 from playwright.sync_api import Page, sync_playwright
 
-OUT = Path(__file__).resolve().parent / "img"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from demo_api import OUT, _api, demo_login
+
 #: Enough width for the Data Manager's columns; the PNGs stay well under 300 KB.
 VIEWPORT = {"width": 1280, "height": 760}
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -30,22 +30,6 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
 
 #: The queue tab's columns in the pictures: what an admin keeps with the tab's Columns menu.
 SHOWN_COLUMNS = {"tasks:id", "tasks:data.text", "tasks:predictions_score"}
-
-
-def demo_login(demo_dir: Path) -> dict[str, Any]:
-    """The address, project and admin login that ``ls-active demo`` left in its folder."""
-    state = json.loads((demo_dir / "demo.json").read_text())
-    creds = json.loads((demo_dir / "label-studio" / "ls-active-credentials.json").read_text())
-    return {"url": state["label_studio_url"], "project": state["project"], "token": creds["token"],
-            "username": creds["username"], "password": creds["password"]}
-
-
-def _api(url: str, token: str, method: str, path: str, body: Any = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{url}{path}", data=data, method=method, headers={
-        "Authorization": f"Token {token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as answer:
-        return json.loads(answer.read() or b"null")
 
 
 def show_queue_columns(url: str, token: str, project: int) -> int:

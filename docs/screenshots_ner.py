@@ -7,7 +7,8 @@ Labels the sentences Label Studio serves with their true entities from the CoNLL
 an annotator would, through the API) until a CRF version replaces the cold start, then opens
 the first task of the "Active learning queue" tab whose prediction holds spans and saves
 ``docs/img/ner-labeling.png``. A CRF on a few hundred tweets predicts spans for few of the
-rest: if no queue task has two, import more sentences of the file and run it again. The tweets are the Broad Twitter Corpus (Derczynski,
+rest: if no queue task has two, import more sentences of the file and run it again. The
+tweets are the Broad Twitter Corpus (Derczynski,
 Bontcheva and Roberts, COLING 2016; CC BY 4.0).
 """
 

@@ -60,6 +60,8 @@ def audit_figures(fit_predict: FitPredict, y: npt.NDArray[Any], train_rows: npt.
     est = estimate(y_audit, proba, multilabel=multilabel, min_audit=min_audit, seed=seed)
     out = AuditFigures(est)
     if proba is None:
+        if with_saving:  # says how many audit labels it waits for, not that there is no audit sample
+            out.saving = labels_saved([], est, len(train_rows))
         return out
     if earlier_rows is not None and len(earlier_rows):
         then = out_of_fold(fit_predict, np.asarray(earlier_rows, dtype=np.intp), audit_rows, folds)

@@ -96,3 +96,17 @@ def test_audit_figures_on_a_separable_problem() -> None:
     assert figures.estimate.accuracy is not None and figures.estimate.accuracy > 0.95
     assert figures.gain is not None and figures.gain.n_audit == 80
     assert figures.saving is not None and figures.saving.curve
+
+
+def test_too_few_audit_labels_say_how_many_the_saving_waits_for() -> None:
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 300)
+
+    def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+        return np.eye(2)[y[test]]
+
+    rows = rng.permutation(300)[:200]
+    figures = audit_figures(fit_predict, y, rows, rows[:18], seed=0)
+    assert figures.estimate.accuracy is None and figures.estimate.n_audit == 18
+    assert figures.saving is not None and figures.saving.saved is None
+    assert "18 so far" in figures.saving.message and "cannot tell yet" in figures.saving.message
