@@ -32,7 +32,7 @@ import numpy as np
 
 from backend import defaults
 from backend.simulate.results import Curve, labels_to
-from benchmarks.audit_runs import AUDIT, AUDIT_EVERY, BATCH, OUT, PLANS, SEEDS, run_set
+from benchmarks.audit_runs import AUDIT, AUDIT_EVERY, BATCH, PLANS, SEEDS, run_set, runs_dir
 from benchmarks.bench_docs import write_section
 
 HEADING = "## Audit sample: estimates, stop advice and labels saved against the truth"
@@ -158,16 +158,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", default="trec6,trec6_pool,subj,digits,synthetic")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--share", type=float, default=defaults.AUDIT_SHARE,
+                        help="audit share to measure; another than the service's is kept apart and printed only")
     args = parser.parse_args(argv)
-    out = OUT / "audit" / "figures.json"
+    out = runs_dir(args.share) / "figures.json"
     results: dict[str, dict[str, Any]] = json.loads(out.read_text()) if out.exists() else {}
     for name in [s for s in args.sets.split(",") if s]:
-        curves, full = run_set(name, args.jobs)
+        curves, full = run_set(name, args.jobs, share=args.share)
         results[name] = figures(curves, full)
         print(name, json.dumps(results[name]))
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2) + "\n")
-        write_section(HEADING, section({k: results[k] for k in PLANS if k in results}))
+        if args.share == defaults.AUDIT_SHARE:
+            write_section(HEADING, section({k: results[k] for k in PLANS if k in results}))
     return 0
 
 

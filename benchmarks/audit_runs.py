@@ -44,8 +44,13 @@ def chooser(name: str) -> Chooser:
     return strategy_chooser(name.split("+")[0])
 
 
-def runs_file(name: str) -> Path:
-    return OUT / "audit" / f"{name}.jsonl"
+def runs_dir(share: float = defaults.AUDIT_SHARE) -> Path:
+    """Where the runs of one audit share are kept (the service's own share: ``out/audit``)."""
+    return OUT / ("audit" if share == defaults.AUDIT_SHARE else f"audit-share-{share:g}")
+
+
+def runs_file(name: str, share: float = defaults.AUDIT_SHARE) -> Path:
+    return runs_dir(share) / f"{name}.jsonl"
 
 
 def run_set(name: str, jobs: int, seeds: int = SEEDS, share: float = defaults.AUDIT_SHARE,
@@ -54,7 +59,7 @@ def run_set(name: str, jobs: int, seeds: int = SEEDS, share: float = defaults.AU
     data = DATASETS[name]()
     plan = PLANS[name]
     seed_list = list(range(seeds))
-    path = runs_file(name)
+    path = runs_file(name, share)
     done = {k: Curve(**v) for k, v in load_runs(path).items()}
 
     def save(run: str, seed: int, curve: Curve) -> None:
