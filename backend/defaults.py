@@ -99,8 +99,9 @@ MAX_NEW_TASKS_PER_JOB = 5_000
 STOP_SET_SIZE = 1_000
 #: Share of the queue drawn uniformly at random as the audit sample (``AUDIT_SHARE``): every
 #: quality figure, the stop advice and "labels saved" rest on it. Measured (BENCHMARKS.md,
-#: "Audit sample"): a tenth of the labels keeps the estimate's interval honest from a few
-#: hundred labels on, at a small price in labels to 95% of full-pool accuracy.
+#: "Audit sample"): a tenth shows a figure from 300 labels, whose interval held the truth in
+#: 85-100% of versions, for -18% to +22% labels to 95% of full-pool accuracy; 5% costs at
+#: most 10% but shows its first figure only at 600 labels.
 AUDIT_SHARE = 0.1
 
 # -- Label Studio ------------------------------------------------------------------------------
