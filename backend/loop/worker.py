@@ -121,15 +121,16 @@ def run_worker(settings: Settings, burst: bool = False) -> bool:
     names = list(settings.queues)
     worked = False
     while True:
-        recover_abandoned(conn, names)
         queues = [Queue(name, connection=conn, serializer=SERIALIZER, job_class=TrustedJob) for name in names]
         worker = LsWorker(queues, connection=conn, job_monitoring_interval=5, serializer=SERIALIZER,
                           job_class=TrustedJob)
         try:
+            recover_abandoned(conn, names)
             worked = worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level) or worked
         except (redis.RedisError, OSError) as exc:
-            # RQ tidies up in Redis on its way out (register_death): a Redis still away raises there
-            log.warning("the worker stopped on a Redis error on its way out: %s", exc)
+            # Redis gone again before the work began, or while RQ tidied up on its way out
+            # (register_death): either would otherwise end the process
+            log.warning("the worker stopped on a Redis error outside a job: %s", exc)
             _drop_subscription(worker)
         if burst or _asked_to_stop(worker) or not _wait_for_redis(conn):
             return bool(worked)
