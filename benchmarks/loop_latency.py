@@ -59,6 +59,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--every", type=int, default=20, help="RETRAIN_EVERY: labels per milestone")
     parser.add_argument("--seed-labels", type=int, default=200, help="tasks imported already labeled")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for one milestone")
+    parser.add_argument("--workers", type=int, default=1, help="`ls-active worker` processes")
     parser.add_argument("--throughput-sizes", type=_sizes, default=(10000, 50000))
     parser.add_argument("--throughput-labels", type=int, default=500, help="labels of the scoring model")
     parser.add_argument("--throughput-repeats", type=int, default=3)
@@ -145,9 +146,11 @@ def run_loop(args: argparse.Namespace) -> LoopResults:
     with tempfile.TemporaryDirectory(prefix="lsa-loop-") as name:
         tmp = Path(name)
         with redis_server(tmp) as (redis_url, redis_kind), label_studio(args.ls_url, args.ls_token, tmp) as lsrv, \
-                backend(redis_url, tmp, args.every) as service, LabelStudioClient(lsrv.url, lsrv.token) as client:
+                backend(redis_url, tmp, args.every, workers=args.workers) as service, \
+                LabelStudioClient(lsrv.url, lsrv.token) as client:
+            workers = "ONE `ls-active worker`" if args.workers == 1 else f"{args.workers} `ls-active worker` processes"
             out.notes.append(f"{lsrv.description}; Redis: {redis_kind}; `ls-active web` (gunicorn, 2 workers) and "
-                             f"ONE `ls-active worker`, RETRAIN_EVERY={args.every}")
+                             f"{workers}, RETRAIN_EVERY={args.every}")
             stack = Stack(redis.Redis.from_url(redis_url), client, LsHttp(lsrv.url, lsrv.token), lsrv.token, service)
             for size in args.sizes:
                 run_size(stack, size, args, out)

@@ -113,8 +113,9 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
 
 
 @contextmanager
-def backend(redis_url: str, tmp: Path, every: int, web_workers: int = 2) -> Iterator[Service]:
-    """``ls-active web`` (gunicorn) and ONE ``ls-active worker``, as a deployment runs them."""
+def backend(redis_url: str, tmp: Path, every: int, web_workers: int = 2, workers: int = 1) -> Iterator[Service]:
+    """``ls-active web`` (gunicorn) and ``workers`` ``ls-active worker`` processes (one by default),
+    as a deployment runs them."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "BASIC_AUTH_"))}
     env.update({"REDIS_URL": redis_url, "DATA_DIR": str(tmp / "data"), "MODEL_DIR": str(tmp / "models"),
                 "RETRAIN_EVERY": str(every), "LOG_LEVEL": "INFO", **QUEUES})
@@ -126,7 +127,8 @@ def backend(redis_url: str, tmp: Path, every: int, web_workers: int = 2) -> Iter
     commands = {
         "web": [sys.executable, "-m", "backend.cli", "web", "--host", "127.0.0.1", "--port", str(port),
                 "--workers", str(web_workers)],
-        "worker": [sys.executable, "-m", "backend.cli", "worker"],
+        **{("worker" if i == 0 else f"worker{i + 1}"): [sys.executable, "-m", "backend.cli", "worker"]
+           for i in range(workers)},
     }
     try:
         for name, command in commands.items():
