@@ -86,7 +86,7 @@ def synthetic() -> LabeledData:
 def trec6_pool() -> LabeledData:
     """trec6's 5,452 training questions alone, with a stratified 20% held out per seed.
 
-    trec6's own test split is the 500 TREC-10 questions, gathered a year after the
+    trec6's own test split is the 500 TREC-10 questions, gathered after the
     training ones and easier for the model (the same 300 to 1,000 random labels score 0.3
     to 2.7 points higher there than on held-out training questions): a figure estimated
     on the pool is judged here against held-out rows from the pool's own distribution.
