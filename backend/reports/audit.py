@@ -59,19 +59,14 @@ def audit_figures(fit_predict: FitPredict, y: npt.NDArray[Any], train_rows: npt.
     proba = out_of_fold(fit_predict, train_rows, audit_rows, folds) if enough else None
     est = estimate(y_audit, proba, multilabel=multilabel, min_audit=min_audit, seed=seed)
     out = AuditFigures(est)
-    if proba is None:
-        if with_saving:  # says how many audit labels it waits for, not that there is no audit sample
-            out.saving = labels_saved([], est, len(train_rows))
-        return out
-    if earlier_rows is not None and len(earlier_rows):
+    if proba is not None and earlier_rows is not None and len(earlier_rows):
         then = out_of_fold(fit_predict, np.asarray(earlier_rows, dtype=np.intp), audit_rows, folds)
         if then is not None:
             out.gain = paired_gain(hits(y_audit, predicted(then, multilabel), multilabel),
                                    hits(y_audit, predicted(proba, multilabel), multilabel),
                                    len(earlier_rows), len(train_rows))
-    if with_saving and len(audit_rows) >= MIN_AUDIT_CURVE:
-        curve = random_curve(fit_predict, audit_rows, y_audit, multilabel, seed)
+    if with_saving:  # without a curve it says how many audit labels it waits for
+        enough_for_curve = proba is not None and len(audit_rows) >= MIN_AUDIT_CURVE
+        curve = random_curve(fit_predict, audit_rows, y_audit, multilabel, seed) if enough_for_curve else []
         out.saving = labels_saved(curve, est, len(train_rows))
-    elif with_saving:
-        out.saving = labels_saved([], est, len(train_rows))
     return out
