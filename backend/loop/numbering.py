@@ -39,6 +39,11 @@ def highest(versions: Iterable[str], prefix: str = defaults.VERSION_PREFIX) -> i
     return max((n for v in versions if (n := version_number(v, prefix)) is not None), default=0)
 
 
+def newest_version(versions: Iterable[str], prefix: str = defaults.VERSION_PREFIX) -> str | None:
+    """The highest-numbered of ``versions`` (a name breaks a tie; None when there are none)."""
+    return max(versions, key=lambda v: (version_number(v, prefix) or 0, v), default=None)
+
+
 def version_name(number: int, prefix: str = defaults.VERSION_PREFIX) -> str:
     return f"{prefix}{number}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}"
 

@@ -18,7 +18,7 @@ import json
 import logging
 
 from backend.loop import keys
-from backend.loop.numbering import version_number
+from backend.loop.numbering import newest_version, version_number
 from backend.loop.project_file import read_audit_draws, read_config, write_config
 from backend.loop.services import Services
 from backend.loop.state import ProjectConfig
@@ -45,7 +45,7 @@ def restore(svc: Services, project: int) -> bool:
             svc.state.record_audit_draw(project, version, int(draw["draw"]), [int(t) for t in draw["task_ids"]])
         if draws:
             put_back.append(f"{len(draws)} audit draw(s)")
-    latest = max(records, key=lambda v: (version_number(v) or 0, v), default=None)
+    latest = newest_version(records)
     if latest is not None and svc.conn.set(keys.current_version(project), latest, nx=True):
         put_back.append(f"current version {latest}")
     if put_back or records:

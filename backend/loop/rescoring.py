@@ -24,7 +24,7 @@ from backend.loop.cleanup import UNHURRIED, delete_versions
 from backend.loop.credentials import client_for, project_config
 from backend.loop.head_first import push_head_first
 from backend.loop.milestones import labels_to_milestones
-from backend.loop.numbering import version_number
+from backend.loop.numbering import newest_version, version_number
 from backend.loop.options import resolve
 from backend.loop.pool import read_pool
 from backend.loop.services import Services
@@ -158,9 +158,9 @@ def newer_version(svc: Services, project: int, version: str | None) -> str | Non
     The store, not Redis, decides: a Redis restarted empty forgets which version is current,
     and a job that outlived its worker may still be pushing an older one.
     """
+    latest = newest_version(svc.store.versions(project))
     floor = (version_number(version) or 0) if version else 0
-    newer = [v for v in svc.store.versions(project) if (version_number(v) or 0) > floor]
-    return max(newer, key=lambda v: (version_number(v) or 0, v)) if newer else None
+    return latest if latest is not None and (version_number(latest) or 0) > floor else None
 
 
 def rescore_pool(svc: Services, project: int, version: str | None) -> dict[str, Any] | None:

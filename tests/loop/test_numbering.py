@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from backend.loop.cleanup import superseded
-from backend.loop.numbering import RESERVED, highest, reserve, reserved, version_name, version_number
+from backend.loop.numbering import RESERVED, highest, newest_version, reserve, reserved, version_name, version_number
 from tests.conftest import ROOT
 
 P = "ls-active-v"
@@ -64,3 +64,9 @@ def test_only_versions_proven_older_than_the_current_one_are_superseded() -> Non
     assert superseded(names, "ls-active-cold-start", P, 0) == [], "no numbered current version: no proof"
     assert superseded(names, "default", P, 0) == []
     assert superseded([*names, "ls-active-cold-start", "theirs-v1-x"], names[2], P, 0) == names[:2]
+
+
+def test_the_newest_version_is_the_highest_number_not_the_latest_name() -> None:
+    names = ["ls-active-v9-20261204T100000", "ls-active-v10-20261201T000000", "ls-active-cold-start", "other-v99-x"]
+    assert newest_version(names) == "ls-active-v10-20261201T000000"
+    assert newest_version([]) is None
