@@ -257,11 +257,26 @@ def _abandoned(tmp: Path) -> bool:
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process with ``pid`` runs on this machine (one of another user's counts)."""
+    """Whether a process with ``pid`` runs on this machine (one of another user's counts).
+
+    A zombie does not run: a killed work horse or scheduler whose parent died too stays one
+    until init reaps it (a second or two on some machines), and counting it as alive would
+    keep its job and its scheduler locks from being recovered for minutes.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` has exited and waits to be reaped (Linux's /proc; False where it is absent)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    # the state follows the command name, which is in parentheses and may itself hold some
+    return stat[stat.rfind(")") + 2:].startswith("Z")

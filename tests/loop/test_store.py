@@ -16,7 +16,7 @@ import joblib
 import numpy as np
 import pytest
 
-from backend.loop.store import META_FILE, MODEL_FILE, ArtifactError, ArtifactStore, artifact_bytes
+from backend.loop.store import META_FILE, MODEL_FILE, ArtifactError, ArtifactStore, artifact_bytes, pid_alive
 from backend.tasks.text_classification.features import featurize
 from backend.tasks.text_classification.model import TextModel, train_model
 from tests.conftest import ROOT
@@ -248,3 +248,23 @@ def test_pool_statistics_are_replaced_atomically_and_survive_damage(tmp_path: Pa
     assert store.versions(5) == []
     (folder / "pool.joblib").write_bytes(b"not a pickle")
     assert store.read_pool(5) is None
+
+
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_a_zombie_is_not_a_running_process() -> None:
+    """A killed work horse that nobody has reaped yet must count as gone, or its job waits for minutes."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert pid_alive(child.pid)
+        child.kill()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _state(child.pid) != "Z":
+            time.sleep(0.01)
+        assert _state(child.pid) == "Z"  # exited, not reaped: this test has not waited for it yet
+        assert pid_alive(child.pid) is False
+    finally:
+        child.wait()
+    assert pid_alive(child.pid) is False
