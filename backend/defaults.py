@@ -65,6 +65,11 @@ MULTILABEL_THRESHOLD_RANGE = (0.05, 0.95)
 #: What a regularization C may be (``MODEL_C``, extra_params ``C``): far outside it a logistic
 #: regression learns nothing or memorises its labels.
 MODEL_C_RANGE = (1e-4, 1e4)
+#: Where a model's calibration temperature is fitted (``CALIBRATE``, extra_params ``calibrate``):
+#: ``audit`` on the labeled audit tasks (a random sample of the pool), ``folds`` out of fold
+#: on every label, ``off`` not at all. ``true``/``false`` read as ``folds``/``off``.
+CALIBRATE_MODES = ("audit", "folds", "off")
+CALIBRATE = "audit"
 #: Class weights: ``none`` (every label counts once) or ``balanced`` (inversely to its class's count).
 CLASS_WEIGHTS = ("none", "balanced")
 #: The largest ranking batch (``BATCH_SIZE``, extra_params ``batch_size``) a project may ask for.

@@ -139,7 +139,7 @@ class Settings:
     learner: str = "logreg"
     model_c: float = 10.0
     class_weight: str = "none"
-    calibrate: bool = False
+    calibrate: str = defaults.CALIBRATE
     #: Set "Uncertainty sampling" and create the "Active learning queue" tab per project.
     configure_project: bool = True
     #: RQ queue names: training and scoring can run on separate worker pools.
@@ -213,7 +213,7 @@ class Settings:
             model_c=_checked(env, "MODEL_C", 10.0, lambda n, r: validation.number(n, r, *defaults.MODEL_C_RANGE)),
             class_weight=_checked(env, "CLASS_WEIGHT", "none",
                                   lambda n, r: validation.choice(n, r, defaults.CLASS_WEIGHTS)),
-            calibrate=_checked(env, "CALIBRATE", False, validation.flag),
+            calibrate=_checked(env, "CALIBRATE", defaults.CALIBRATE, validation.calibration),
             configure_project=_bool(env, "CONFIGURE_PROJECT", True),
             train_queue=env.get("TRAIN_QUEUE", "").strip() or "ls-active-train",
             score_queue=env.get("SCORE_QUEUE", "").strip() or "ls-active-score",

@@ -13,6 +13,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from backend import defaults
+
 #: Characters of a bad value quoted back in a message.
 SHOWN_CHARS = 20
 
@@ -72,6 +74,18 @@ def flag(name: str, raw: Any) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise InvalidOption(f"{name} must be true or false; got {shown(raw)}")
+
+
+def calibration(name: str, raw: Any) -> str:
+    """``audit``, ``folds`` or ``off`` (``true``/``false`` and the other :func:`flag` spellings: folds/off)."""
+    text = raw.strip().lower() if isinstance(raw, str) else None
+    if text in defaults.CALIBRATE_MODES:
+        return text
+    try:
+        return "folds" if flag(name, raw) else "off"
+    except InvalidOption:
+        raise InvalidOption(f"{name} must be one of {', '.join(defaults.CALIBRATE_MODES)} "
+                            f"(true and false mean folds and off); got {shown(raw)}") from None
 
 
 def schedule(name: str, raw: Any, high: int = 1_000_000) -> tuple[int, ...]:

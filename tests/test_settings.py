@@ -29,7 +29,7 @@ def test_defaults_from_an_empty_environment() -> None:
     assert s.max_body_bytes == DEFAULT_MAX_BODY_BYTES
     assert s.max_text_chars == DEFAULT_MAX_TEXT_CHARS
     assert s.page_size == 1000
-    assert (s.learner, s.model_c, s.class_weight, s.calibrate, s.batch_size) == ("logreg", 10.0, "none", False, 0)
+    assert (s.learner, s.model_c, s.class_weight, s.calibrate, s.batch_size) == ("logreg", 10.0, "none", "audit", 0)
 
 
 def test_blank_values_mean_the_default() -> None:
@@ -68,7 +68,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "BATCH_SIZE": "25",
     }
     s = Settings.from_env(env)
-    assert (s.learner, s.model_c, s.class_weight, s.calibrate, s.batch_size) == ("logreg", 0.5, "balanced", False, 25)
+    assert (s.learner, s.model_c, s.class_weight, s.calibrate, s.batch_size) == ("logreg", 0.5, "balanced", "off", 25)
     assert s.audit_share == 0.05
     assert s.redis_url == "redis://cache:6380/2"
     assert s.data_dir == tmp_path / "state"

@@ -51,6 +51,12 @@ def test_flag_refuses(raw: Any) -> None:
         validation.flag("calibrate", raw)
 
 
+@pytest.mark.parametrize("raw", ["sometimes", 2, None, ["audit"]])
+def test_calibration_refuses(raw: Any) -> None:
+    with pytest.raises(InvalidOption, match="calibrate must be one of audit, folds, off"):
+        validation.calibration("calibrate", raw)
+
+
 @pytest.mark.parametrize(("raw", "expected"), [(10, (10,)), ("10, 20,40", (10, 20, 40)), ([5, 15], (5, 15)),
                                                ("7", (7,))])
 def test_schedules(raw: Any, expected: tuple[int, ...]) -> None:

@@ -45,8 +45,9 @@ class ProjectOptions:
     c: float = 10.0
     #: ``balanced`` weighs each class inversely to its share of the labels; ``none`` does not.
     class_weight: str = "none"
-    #: Calibrate the probabilities when there are enough labels.
-    calibrate: bool = False
+    #: Where the probabilities' temperature is fitted (``audit``, ``folds`` or ``off``: see
+    #: :data:`backend.defaults.CALIBRATE_MODES`), when there are enough labels.
+    calibrate: str = defaults.CALIBRATE
     #: Retrain milestones: every N label events, or an increasing list then doubling.
     retrain_every: tuple[int, ...] = (10,)
     #: Tasks per ranking batch: a batch strategy picks this many together, and the audit
@@ -58,8 +59,9 @@ class ProjectOptions:
             raise validation.InvalidOption(f"learner must be a learner's name; got {validation.shown(self.learner)}")
         validation.number("C", self.c, *C_RANGE)
         validation.choice("class_weight", self.class_weight, CLASS_WEIGHTS)
-        if not isinstance(self.calibrate, bool):
-            raise validation.InvalidOption(f"calibrate must be true or false; got {validation.shown(self.calibrate)}")
+        if self.calibrate not in defaults.CALIBRATE_MODES:
+            raise validation.InvalidOption(f"calibrate must be one of {', '.join(defaults.CALIBRATE_MODES)}; "
+                                           f"got {validation.shown(self.calibrate)}")
         validation.schedule("retrain_every", list(self.retrain_every))
         validation.whole("batch_size", self.batch_size, 1, MAX_BATCH)
 
@@ -112,7 +114,7 @@ def _parse(field_name: str, key: str, raw: Any, learners: tuple[str, ...]) -> An
     if field_name == "class_weight":
         return validation.choice(key, raw, CLASS_WEIGHTS)
     if field_name == "calibrate":
-        return validation.flag(key, raw)
+        return validation.calibration(key, raw)
     if field_name == "retrain_every":
         return list(validation.schedule(key, raw))  # stored as JSON
     return validation.whole(key, raw, 1, MAX_BATCH)
@@ -143,6 +145,8 @@ def resolve(settings: Settings, overrides: Mapping[str, Any]) -> ProjectOptions:
     known = {f.name for f in fields(ProjectOptions)}
     given: dict[str, Any] = {k: (tuple(v) if k == "retrain_every" else v) for k, v in overrides.items()
                              if k in known}
+    if isinstance(given.get("calibrate"), bool):  # stored before calibrate had modes: true was folds
+        given["calibrate"] = "folds" if given["calibrate"] else "off"
     base = ProjectOptions.defaults(settings)
     if "retrain_every" in given and "batch_size" not in given and not settings.batch_size:
         given["batch_size"] = min(given["retrain_every"][0], MAX_BATCH)

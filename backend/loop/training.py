@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 from backend.errors import NotEnoughLabels
 from backend.loop.credentials import client_for, project_config
 from backend.loop.numbering import highest, reserve, version_name
@@ -51,6 +53,9 @@ def selection_model(svc: Services, project: int, kind: TaskKind, tasks: list[dic
     (BENCHMARKS.md, "Audit sample: why the estimate erred low"). Ranking with a model trained without them
     keeps the strategy's choices independent of the audit labels; the served model and its
     pre-annotations still learn from every label. ``None`` when there is nothing to leave out.
+    Its probabilities of the labeled audit tasks are therefore held out, a random sample of
+    what it gives the pool: with ``calibrate="audit"`` both models' temperature is fitted
+    on them (``TaskKind.calibrate``).
     """
     audit = set(svc.state.audit_tasks(project)) & {int(t) for t in training.task_ids}
     if not audit:
@@ -104,6 +109,10 @@ def publish_from(svc: Services, config: ProjectConfig, tasks: list[dict[str, Any
     pool = svc.store.read_pool(project)
     model = kind.train(training, config.schema, model_options, pool)
     selection, blind_to = selection_model(svc, project, kind, tasks, training, config.schema, model_options, pool)
+    if selection is not None and model_options.get("calibrate") == "audit":
+        audit = set(svc.state.audit_tasks(project))
+        held_out = np.array([i for i, t in enumerate(training.task_ids) if int(t) in audit], dtype=np.intp)
+        kind.calibrate(model, selection, held_out)  # recorded in the model's meta (model_record)
     train_s = time.perf_counter() - t0
     version = next_version(svc, project, in_label_studio)
     record = {"version": version, "project": project, "created_at": time.time(), "kind": kind.name, **summary,

@@ -101,7 +101,9 @@ def run_curve(learner: Learner, choose: Chooser, batch_size: int, budget: int, s
     :func:`backend.loop.training.selection_model`) the strategy chooses from a model trained
     without the labeled audit rows while the measured model trains on every label. A strategy
     that sees them steers around them and leaves the audit estimate low
-    (``benchmarks/audit_selection.py``, BENCHMARKS.md).
+    (``benchmarks/audit_selection.py``, BENCHMARKS.md). That model's probabilities of the
+    labeled audit rows are held out, so a learner with ``calibrate_on`` fits its temperature
+    on them there, as the service's retrain does.
     """
     if not all(hasattr(learner, name) for name in ("proba", "fit_rows", "y_pool")):
         audit_share = 0.0  # named entities: no audit draws (their estimate costs 5 CRF fits a round)
@@ -119,6 +121,9 @@ def run_curve(learner: Learner, choose: Chooser, batch_size: int, budget: int, s
             steering = labeled[~np.isin(labeled, tracker.audit)]
             if len(steering):
                 learner.fit(steering)
+                calibrate_on = getattr(learner, "calibrate_on", None)  # a kind with class probabilities
+                if calibrate_on is not None:
+                    calibrate_on(np.asarray(tracker.audit, dtype=np.intp))
         start = time.perf_counter()
         picks = np.asarray(choose(learner, remaining, labeled, k, rng), dtype=np.intp)
         picks = tracker.batch(picks, remaining, audit_rng)

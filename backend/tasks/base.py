@@ -217,6 +217,15 @@ class TaskKind(Protocol):
         """Retraining on subsets of ``model``'s own labels, for the audit estimate."""
         ...
 
+    def calibrate(self, model: Model, ranker: Model, held_out: npt.NDArray[np.intp]) -> dict[str, Any] | None:
+        """Fit the probability scale of ``model`` and ``ranker`` on rows ``ranker`` did not see.
+
+        ``held_out`` are rows of ``model``'s training set (the labeled audit tasks) that the
+        ranking model was trained without. Returns what the version record shows, or None
+        when the kind has no such scale or the rows are too few (nothing changed).
+        """
+        ...
+
     def stop_set_value(self, task: Mapping[str, Any], schema: Schema, max_chars: int) -> Any:
         """What the project's stop set keeps of one unlabeled task to predict it later."""
         ...

@@ -29,7 +29,7 @@ def test_every_setting_is_read_and_typed() -> None:
     given = {"learner": "LogReg", "C": "0.5", "class_weight": "balanced", "calibrate": "false",
              "retrain_every": "5,10,20", "batch_size": 25, "strategy": "margin", "audit_share": 0.1}
     assert text_overrides(given) == {"learner": "logreg", "c": 0.5, "class_weight": "balanced",
-                                     "calibrate": False, "retrain_every": [5, 10, 20], "batch_size": 25}
+                                     "calibrate": "off", "retrain_every": [5, 10, 20], "batch_size": 25}
     assert text_overrides({"C": None, "learner": ""}) == {}  # empty means "the environment's"
 
 
@@ -38,7 +38,7 @@ def test_every_setting_is_read_and_typed() -> None:
     ({"C": 0}, ["C must be", "0.0001", "10000"]),
     ({"C": "strong"}, ["C must be a number", "'strong'"]),
     ({"class_weight": "heavy"}, ["class_weight", "none, balanced"]),
-    ({"calibrate": "sometimes"}, ["calibrate must be true or false"]),
+    ({"calibrate": "sometimes"}, ["calibrate must be one of audit, folds, off", "'sometimes'"]),
     ({"retrain_every": "20,10"}, ["retrain_every", "increase"]),
     ({"batch_size": 0}, ["batch_size", "from 1 to 1000"]),
     ({"class_weights": "balanced"}, ["unknown setting 'class_weights'", "class_weight", "retrain_every"]),
@@ -60,10 +60,24 @@ def test_environment_defaults_and_project_overrides() -> None:
     env = Settings.from_env({"LEARNER": "logreg", "MODEL_C": "3", "CLASS_WEIGHT": "balanced", "CALIBRATE": "0",
                              "RETRAIN_EVERY": "20", "BATCH_SIZE": "7"})
     base = resolve(env, {})
-    assert base == ProjectOptions("logreg", 3.0, "balanced", False, (20,), 7)
+    assert base == ProjectOptions("logreg", 3.0, "balanced", "off", (20,), 7)
     mine = resolve(env, text_overrides({"C": 0.1, "retrain_every": [5, 50]}))
     assert (mine.c, mine.retrain_every, mine.batch_size, mine.learner) == (0.1, (5, 50), 7, "logreg")
-    assert mine.model() == {"learner": "logreg", "c": 0.1, "class_weight": "balanced", "calibrate": False}
+    assert mine.model() == {"learner": "logreg", "c": 0.1, "class_weight": "balanced", "calibrate": "off"}
+
+
+@pytest.mark.parametrize(("raw", "mode"), [("audit", "audit"), (" Folds ", "folds"), ("off", "off"),
+                                           (True, "folds"), ("false", "off"), ("yes", "folds"), (0, "off")])
+def test_calibration_modes_and_the_older_true_and_false(raw: Any, mode: str) -> None:
+    assert text_overrides({"calibrate": raw}) == {"calibrate": mode}
+
+
+def test_the_default_calibration_and_a_setting_stored_as_a_boolean() -> None:
+    env = Settings.from_env({})
+    assert resolve(env, {}).calibrate == "audit"
+    # a project whose override was stored before calibrate had modes
+    assert resolve(env, {"calibrate": True}).calibrate == "folds"
+    assert resolve(env, {"calibrate": False}).calibrate == "off"
 
 
 def test_a_learner_no_kind_has_is_refused_when_the_services_start() -> None:

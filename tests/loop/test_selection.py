@@ -1,4 +1,5 @@
-"""The selection model: the strategy ranks with a model blind to the labeled audit tasks.
+"""The selection model: the strategy ranks with a model blind to the labeled audit tasks,
+and its probabilities of them set both models' calibration temperature.
 
 Real Redis (the audit draws), a real artifact store; the tasks are Label Studio's export
 shape with trec6 texts and their true labels.
@@ -6,19 +7,24 @@ shape with trec6 texts and their true labels.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import redis
 
 from backend.loop.rescoring import ranking, scored_predictions
 from backend.loop.services import Services
 from backend.loop.state import ProjectConfig
 from backend.loop.store import artifact_bytes
-from backend.loop.training import SELECTION_FILE, selection_model
+from backend.loop.training import SELECTION_FILE, publish_from, selection_model
 from backend.settings import Settings
 from backend.tasks import kind_of
+from backend.tasks.text_classification.calibration import fit_temperature
+from backend.tasks.text_classification.features import featurize
+from backend.tasks.text_classification.model import TextModel
 from backend.tasks.text_classification.schema import TaskSchema
 from tests.conftest import backend_env, load_rows
 
@@ -79,3 +85,35 @@ def test_the_order_comes_from_the_selection_model_and_the_preselection_from_the_
     assert not np.allclose(by_blind, by_full)  # the two orders differ, so the test tells them apart
     assert [p["result"] for p in served] == [p["result"] for p in without]  # what annotators see: the version's
     assert [p["task"] for p in served] == [t["id"] for t in pool]
+
+
+def test_a_retrain_fits_one_temperature_on_the_labeled_audit_tasks(redis_url: str, redis_conn: redis.Redis,
+                                                                   tmp_path: Path) -> None:
+    svc = Services.create(Settings.from_env(backend_env(redis_url, tmp_path)))
+    rows = load_rows()
+    labeled = [task(i + 1, r, True) for i, r in enumerate(rows[:800])]
+    audit = sorted(int(t) for t in np.random.default_rng(0).choice(np.arange(1, 801), 80, replace=False))
+    svc.state.record_audit_draw(PROJECT, "v1", 0, audit)
+    config = ProjectConfig(PROJECT, SCHEMA, "http://ls", "token")
+    record = publish_from(svc, config, labeled)
+
+    fitted = record["model"]["calibration"]
+    assert (fitted["fitted_on"], fitted["rows"]) == ("audit", 80)
+    assert fitted["temperature"] < 1.0  # logistic regression on TF-IDF is under-confident
+    assert fitted["ece_after"] < fitted["ece_before"]
+    served = svc.store.load(PROJECT, record["version"])
+    ranker = svc.store.load_extra(PROJECT, record["version"], SELECTION_FILE)
+    assert isinstance(served, TextModel) and isinstance(ranker, TextModel)
+    assert served.temperature == ranker.temperature == pytest.approx(fitted["temperature"], abs=1e-4)
+    # fitted on what the ranking model (trained without them) says of the audit tasks
+    texts = featurize([rows[t - 1]["text"] for t in audit])
+    y = np.array([LABELS.index(rows[t - 1]["label"]) for t in audit])
+    raw = replace(ranker, temperature=1.0).predict_proba(texts)
+    assert fit_temperature(raw, y) == pytest.approx(served.temperature, rel=1e-3)
+    assert ranker.n_train == 720 and served.n_train == 800
+
+    off = ProjectConfig(PROJECT + 1, SCHEMA, "http://ls", "token", options={"calibrate": "off"})
+    svc.state.record_audit_draw(PROJECT + 1, "v1", 0, audit)
+    plain = publish_from(svc, off, labeled)
+    assert "calibration" not in plain["model"]
+    assert svc.store.load(PROJECT + 1, plain["version"]).temperature == 1.0  # type: ignore[attr-defined]

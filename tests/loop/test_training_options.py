@@ -61,12 +61,12 @@ def test_a_projects_c_and_class_weights_change_its_model(svc: Services) -> None:
     # balanced weights: the rare class (LOC, 8 of 68 labels) is predicted more often and more probably
     assert p_balanced[:, 1].mean() > p_default[:, 1].mean() + 0.05
     assert (p_balanced.argmax(axis=1) == 1).sum() > (p_default.argmax(axis=1) == 1).sum()
-    assert default_record["options"] == {"learner": "logreg", "C": 10.0, "class_weight": "none", "calibrate": False,
+    assert default_record["options"] == {"learner": "logreg", "C": 10.0, "class_weight": "none", "calibrate": "audit",
                                          "retrain_every": [10], "batch_size": 10}
     assert weak_record["options"]["C"] == 0.05 and weak_record["options_from_project"] == ["C"]
     assert balanced_record["options"]["class_weight"] == "balanced"
-    assert balanced_record["options"]["calibrate"] is False
-    assert balanced.meta["options"] == {"learner": "logreg", "c": 10.0, "class_weight": "balanced", "calibrate": False}
+    assert balanced_record["options"]["calibrate"] == "off"
+    assert balanced.meta["options"] == {"learner": "logreg", "c": 10.0, "class_weight": "balanced", "calibrate": "off"}
     assert svc.state.version_record(3, balanced_record["version"])["options"] == balanced_record["options"]
 
 

@@ -210,3 +210,18 @@ def test_page_shows_the_versions_settings_and_which_the_project_set(parts: dict[
     assert "(project)" not in section.split("learner:")[1].split("</span>")[0]
     older = page(parts)
     assert "trained before per-project settings were recorded" in older
+
+
+def test_the_calibration_section_says_what_scaled_the_probabilities(parts: dict[str, Any]) -> None:
+    audit = {"method": "temperature", "fitted_on": "audit", "temperature": 0.31, "ece_before": 0.214,
+             "ece_after": 0.041, "folds": 0, "rows": 47}
+    sections = render_sections(parts["ev"], [], None, None, LS, 7, scaled=audit, calibrate="audit")
+    html = sections["details_html"]
+    assert "temperature of <b>0.31</b>" in html and "47 labeled audit tasks" in html
+    assert "0.214 before, <b>0.041</b> after" in html
+    older = {"method": "temperature", "temperature": 0.5, "ece_before": 0.2, "ece_after": 0.1, "folds": 5}
+    assert "out of fold on the labels" in render_sections(parts["ev"], [], None, None, LS, 7,
+                                                          scaled=older)["details_html"]
+    waiting = render_sections(parts["ev"], [], None, None, LS, 7, calibrate="audit")["details_html"]
+    assert "not rescaled (too few labeled audit tasks" in waiting
+    assert "not rescaled." in render_sections(parts["ev"], [], None, None, LS, 7, calibrate="off")["details_html"]

@@ -18,8 +18,10 @@ from backend import cli
 from backend.simulate import command as simulate
 from backend.simulate.engine import run_curve, strategy_chooser
 from backend.simulate.results import aulc, labels_to
+from backend.tasks.text_classification.calibration import ece, scale
 from backend.tasks.text_classification.labeled import load_data, split_rows
-from backend.tasks.text_classification.learners import make_learner
+from backend.tasks.text_classification.learners import TextLearner, make_learner, text_counts
+from backend.tasks.text_classification.model import DEFAULT_CALIBRATE
 from strategies import DEFAULT_STRATEGY, STRATEGIES
 from tests.conftest import DATA, record_fits
 
@@ -160,6 +162,34 @@ def test_the_strategy_chooses_from_a_model_without_audit_labels_and_measures_one
     assert [len(rows) for rows in left_out] == [2 * r for r in range(1, 20)], "2 audit draws a round, all left out"
     assert all(a < b for a, b in itertools.pairwise(left_out)), "an audit row stays left out"
     assert len(fits[-1]) == 200, "the measured model trains on every label, audit ones included"
+
+
+def test_the_audit_rows_calibrate_what_the_strategy_and_the_test_rows_see() -> None:
+    """As the service's retrain does by default: one temperature fitted on the choosing model's
+    probabilities of the labeled audit rows (which it did not train on)."""
+    data = load_data(DATA / "trec6.csv")
+    pool, test = split_rows(data, 1)
+    counts = text_counts(data)
+    learners = {mode: TextLearner(counts, pool, test, data.targets, data.labels, model={"calibrate": mode})
+                for mode in ("audit", "off")}
+    seen: list[tuple[float, Any, Any]] = []
+    choose = strategy_chooser(DEFAULT_STRATEGY)
+
+    def spy(learner: Any, remaining: Any, labeled: Any, k: int, rng: Any) -> Any:
+        if learner.proba is not None:
+            seen.append((learner.temperature, learner.proba[remaining[:5]].copy(), learner._raw[0][remaining[:5]]))
+        return choose(learner, remaining, labeled, k, rng)
+
+    for mode, learner in learners.items():
+        run_curve(learner, spy if mode == "audit" else choose, 10, 400, 1, audit_share=0.2, audit_every=10**6)
+    calibrated, plain = learners["audit"], learners["off"]
+    assert plain.temperature == 1.0 and 0.05 < calibrated.temperature < 0.9  # under-confident, sharpened
+    assert ece(calibrated.test_proba, calibrated.y_test) < ece(plain.test_proba, plain.y_test) / 2
+    temperature, proba, raw = seen[-1]
+    assert temperature == calibrated.temperature != 1.0
+    np.testing.assert_allclose(proba, scale(raw, temperature))  # the strategy ranked with the scaled ones
+    assert (proba.max(axis=1) > raw.max(axis=1)).all()
+    assert DEFAULT_CALIBRATE == "audit" and make_learner(data, pool, test).audit_calibration
 
 
 def test_all_and_default_resolve_through_the_registry() -> None:

@@ -88,6 +88,9 @@ class NamedEntities:
         return Refit(fit_predict=_no_probabilities, targets=np.arange(len(span.train_words), dtype=np.int64),
                      multilabel=False, fit_tags=partial(refit_tags, span, attrs), tags=span.train_tags)
 
+    def calibrate(self, model: Model, ranker: Model, held_out: npt.NDArray[np.intp]) -> dict[str, Any] | None:
+        return None  # a CRF's marginals are not rescaled: its scores are per-token confidences
+
     def evaluate(self, model: Model, training_file: Mapping[str, Any] | None, stop_set: Mapping[str, Any],
                  schema: Schema, *, ls_url: str, project: int) -> Figures:
         return figures.figures(cast(SpanModel, model), training_file, stop_set)

@@ -1,12 +1,19 @@
-"""Calibrated probabilities: one temperature fitted on out-of-fold predictions.
+"""Calibrated probabilities: one temperature fitted on predictions of texts the model did not see.
 
 A linear model on L2-normalised TF-IDF is under-confident (its logits are small), a naive
 Bayes model over-confident; every uncertainty measure and the annotators' pre-selection
 read these probabilities. Temperature scaling has one parameter, so it cannot overfit the
-few labels a project has and it never changes which class is predicted. It is fitted on
-probabilities each labeled text got from a model that did not see it (k folds), and the
-report shows the expected calibration error (ECE) before and after, the "after" measured
-on the half of the folds' rows the temperature was not fitted on.
+few labels a project has and it never changes which class is predicted.
+
+It is fitted on held-out probabilities, from one of two sources. The **audit sample**
+(:func:`from_held_out`): the labeled audit tasks are a uniform random sample of the pool,
+and the model the strategy ranks with was trained without them, so its probabilities on
+them are what it gives the pool's tasks. **Folds** (:func:`calibrate`): each labeled text
+predicted by a model trained on the other folds; under active learning those texts are the
+ones the strategy chose, unlike the pool, and a temperature fitted on them does not carry
+to the pool (BENCHMARKS.md, "Model quality"). Either way the record shows the expected
+calibration error (ECE) before and after, the "after" measured on the half of the rows the
+temperature was not fitted on.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from scipy.optimize import minimize_scalar
 
 #: Fewer labels than this: no calibration (the folds' models would be too unlike the final one).
 MIN_LABELS = 30
+#: Fewer labeled audit tasks than this: no calibration on the audit sample (set once, not tuned).
+MIN_HELD_OUT = 20
 #: Out-of-fold predictions come from this many folds.
 FOLDS = 5
 #: Temperatures are searched in [1/LIMIT, LIMIT].
@@ -40,11 +49,15 @@ class Calibration:
     ece_before: float
     ece_after: float
     folds: int
+    #: What the temperature was fitted on: ``folds`` (the labels, out of fold) or ``audit``.
+    fitted_on: str = "folds"
+    #: How many held-out rows it was fitted on.
+    rows: int = 0
 
     def record(self) -> dict[str, float | int | str]:
-        return {"method": "temperature", "temperature": round(self.temperature, 4),
+        return {"method": "temperature", "fitted_on": self.fitted_on, "temperature": round(self.temperature, 4),
                 "ece_before": round(self.ece_before, 4), "ece_after": round(self.ece_after, 4),
-                "folds": self.folds}
+                "folds": self.folds, "rows": self.rows}
 
 
 def scale(proba: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
@@ -119,10 +132,36 @@ def calibrate(fit_predict: FitPredict, y: npt.NDArray[np.intp], n_classes: int, 
     if len(y) < MIN_LABELS or len(np.unique(y)) < 2:
         return None
     proba, ids = out_of_fold(fit_predict, y, n_classes, folds, seed)
+    return _fitted(proba, y, ids % 2 == 0, folds, "folds")[0]
+
+
+def from_held_out(proba: npt.NDArray[np.float64], y: npt.NDArray[np.intp],
+                  seed: int = 0) -> Calibration | None:
+    """The temperature of probabilities a model gave rows it was not trained on (the audit tasks).
+
+    ``None`` (leave the probabilities as they are) below :data:`MIN_HELD_OUT` rows, with a
+    single class among them, when the model got every row right (the log-loss then falls
+    without end as the temperature shrinks: those rows say it could be more confident, not
+    how much), or when the temperature does not lower the log-loss of rows it was not
+    fitted on (each half scaled by the other half's temperature): a scale that does not
+    carry from one half of the sample to the other would not carry to the pool either.
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    y = np.asarray(y, dtype=np.intp)
+    if len(y) < MIN_HELD_OUT or len(np.unique(y)) < 2 or (proba.argmax(axis=1) == y).all():
+        return None
+    half = np.zeros(len(y), dtype=bool)
+    half[np.random.default_rng(seed).permutation(len(y))[: len(y) // 2]] = True
+    fitted, after = _fitted(proba, y, half, 0, "audit")
+    return fitted if nll(after, y) < nll(proba, y) else None
+
+
+def _fitted(proba: npt.NDArray[np.float64], y: npt.NDArray[np.intp], half: npt.NDArray[np.bool_],
+            folds: int, fitted_on: str) -> tuple[Calibration, npt.NDArray[np.float64]]:
+    """The temperature on every row, and an honest "after": each half scaled by the other's temperature."""
     temperature = fit_temperature(proba, y)
-    half = ids % 2 == 0  # an honest "after": each half scaled by the temperature of the other
     after = proba.copy()
     for rows, fit_rows in ((half, ~half), (~half, half)):
         if rows.any() and fit_rows.any():
             after[rows] = scale(proba[rows], fit_temperature(proba[fit_rows], y[fit_rows]))
-    return Calibration(temperature, ece(proba, y), ece(after, y), folds)
+    return Calibration(temperature, ece(proba, y), ece(after, y), folds, fitted_on, len(y)), after

@@ -96,5 +96,6 @@ def figures(model: TextModel, training: Mapping[str, Any] | None, stop_set: Mapp
         sections={"evaluation": evaluation.to_dict(), "doubtful_labels": [d.to_dict() for d in doubts],
                   "annotator_agreement": agreement.to_dict(),
                   "class_balance": balance.to_dict() if balance else None},
-        **render_sections(evaluation, doubts, agreement, balance, ls_url, project),
+        **render_sections(evaluation, doubts, agreement, balance, ls_url, project,
+                          scaled=model.meta.get("calibration"), calibrate=model_options(model).get("calibrate")),
     )

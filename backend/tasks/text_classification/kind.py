@@ -6,13 +6,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
+import numpy.typing as npt
 from label_studio_sdk.label_interface import LabelInterface
 
 from backend.tasks.base import Figures, Model, Ranker, Refit, Schema, Scored, Training
 from backend.tasks.text_classification import figures, scoring
 from backend.tasks.text_classification.features import clean_text, featurize
 from backend.tasks.text_classification.labeled import LabeledData, load_data
-from backend.tasks.text_classification.model import LEARNERS, TextModel, train_model
+from backend.tasks.text_classification.model import LEARNERS, TextModel, calibrate_on_held_out, train_model
 from backend.tasks.text_classification.pool import PoolStats, pool_stats
 from backend.tasks.text_classification.schema import SUPPORTED, TaskSchema, parse_choices
 from backend.tasks.text_classification.targets import TrainingSet, training_set
@@ -85,6 +87,14 @@ class TextClassification:
 
     def refit(self, model: Model) -> Refit:
         return figures.refit(cast(TextModel, model))
+
+    def calibrate(self, model: Model, ranker: Model, held_out: npt.NDArray[np.intp]) -> dict[str, Any] | None:
+        served, ranking = cast(TextModel, model), cast(TextModel, ranker)
+        if served.train_counts is None or served.targets is None or not len(held_out):
+            return None
+        fitted = calibrate_on_held_out([served, ranking], ranking, served.train_counts[held_out],
+                                       served.targets[held_out], seed=len(held_out))
+        return None if fitted is None else fitted.record()
 
     def stop_set_value(self, task: Mapping[str, Any], schema: Schema, max_chars: int) -> Any:
         return clean_text(task["data"][schema.value_key], schema.object_type, max_chars)[:2000]

@@ -19,8 +19,16 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.preprocessing import StandardScaler
 
+from backend.tasks.text_classification import calibration
 from backend.tasks.text_classification.features import clean_text, featurize
-from backend.tasks.text_classification.model import fit_idf, make_estimator, train_model, weight
+from backend.tasks.text_classification.model import (
+    DEFAULT_CALIBRATE,
+    calibrate_mode,
+    fit_idf,
+    make_estimator,
+    train_model,
+    weight,
+)
 from backend.tasks.text_classification.pool import PoolStats, pool_stats
 from strategies import FloatArray, IntArray, Pool
 
@@ -57,14 +65,24 @@ def _constant(target: int, n_classes: int) -> Predictor:
 
 
 class Learner:
-    """Shared bookkeeping; subclasses say how to train and what features strategies see."""
+    """Shared bookkeeping; subclasses say how to train and what features strategies see.
 
-    def __init__(self, y_pool: IntArray, y_test: IntArray, n_classes: int) -> None:
+    With ``audit_calibration`` the engine hands :meth:`calibrate_on` the labeled audit rows
+    after fitting the model the strategy ranks with (trained without them), as the service
+    does (:func:`backend.loop.training.selection_model`); the temperature then scales every
+    probability until the next call.
+    """
+
+    def __init__(self, y_pool: IntArray, y_test: IntArray, n_classes: int,
+                 audit_calibration: bool = DEFAULT_CALIBRATE == "audit") -> None:
         self.y_pool = np.asarray(y_pool, dtype=np.intp)
         self.y_test = np.asarray(y_test, dtype=np.intp)
         self.n_classes = n_classes
+        self.audit_calibration = audit_calibration
+        self.temperature = 1.0
         self.proba: FloatArray | None = None
         self.test_proba: FloatArray = np.full((len(y_test), n_classes), 1.0 / n_classes)
+        self._raw: tuple[FloatArray, FloatArray] | None = None
         self.features: Any = None
         self.predictor: Predictor | None = None
 
@@ -83,8 +101,27 @@ class Learner:
         predict = self.fit_rows(labeled, self.y_pool[labeled])
         self.predictor = predict
         self._refresh_features()
-        self.proba = predict(np.arange(self.n_pool))
-        self.test_proba = predict(self.n_pool + np.arange(len(self.y_test)))
+        self._raw = (predict(np.arange(self.n_pool)), predict(self.n_pool + np.arange(len(self.y_test))))
+        self._scale()
+
+    def calibrate_on(self, rows: IntArray) -> None:
+        """Fit the temperature on the last model's probabilities of ``rows``, which it did not train on.
+
+        Where the service's retrain would not calibrate (too few rows, see
+        :func:`~backend.tasks.text_classification.calibration.from_held_out`) the temperature
+        is 1, as a new version's is.
+        """
+        if not self.audit_calibration or self._raw is None:
+            return
+        rows = np.asarray(rows, dtype=np.intp)
+        fitted = calibration.from_held_out(self._raw[0][rows], self.y_pool[rows], seed=len(rows))
+        self.temperature = 1.0 if fitted is None else fitted.temperature
+        self._scale()
+
+    def _scale(self) -> None:
+        if self._raw is not None:
+            self.proba = calibration.scale(self._raw[0], self.temperature)
+            self.test_proba = calibration.scale(self._raw[1], self.temperature)
 
     def pool(self, remaining: IntArray, labeled: IntArray) -> Pool:
         """What the service would hand a strategy for these unlabeled and labeled rows."""
@@ -110,18 +147,21 @@ class TextLearner(Learner):
     """Hashed n-gram counts into the service's :func:`backend.tasks.text_classification.model.train_model`.
 
     Rows index the pool rows followed by the test rows (test row ``i`` is ``n_pool + i``).
-    ``model`` holds :func:`train_model`'s keyword arguments (``learner``, ``calibrate``);
+    ``model`` holds :func:`train_model`'s keyword arguments (``learner``, ...) and the
+    ``calibrate`` mode of the service's settings (``audit``, ``folds``, ``off`` or a bool);
     ``use_pool=False`` fits the IDF on the labeled texts, as the model before 0.3 did.
     """
 
     def __init__(self, counts: sp.csr_matrix, pool_rows: IntArray, test_rows: IntArray,
                  targets: IntArray, labels: tuple[str, ...], use_pool: bool = True,
                  model: dict[str, Any] | None = None) -> None:
-        super().__init__(targets[pool_rows], targets[test_rows], len(labels))
+        self.options = dict(model or {})
+        mode = calibrate_mode(self.options.pop("calibrate", DEFAULT_CALIBRATE))
+        self.options["calibrate"] = mode == "folds"
+        super().__init__(targets[pool_rows], targets[test_rows], len(labels), audit_calibration=mode == "audit")
         self.labels = labels
         self.counts = sp.vstack([counts[pool_rows], counts[test_rows]], format="csr")
         self.stats: PoolStats | None = pool_stats(self.counts[: self.n_pool]) if use_pool else None
-        self.options = dict(model or {})
         # Before the first model, diversity strategies see TF-IDF with the pool's own IDF.
         self.last_idf = fit_idf(self.counts[: self.n_pool])
         self.features = weight(self.counts[: self.n_pool], self.last_idf)
@@ -140,8 +180,8 @@ class NumericLearner(Learner):
     """The service's logistic regression on columns standardized over the pool."""
 
     def __init__(self, matrix: npt.NDArray[np.float64], pool_rows: IntArray, test_rows: IntArray,
-                 targets: IntArray, n_classes: int) -> None:
-        super().__init__(targets[pool_rows], targets[test_rows], n_classes)
+                 targets: IntArray, n_classes: int, audit_calibration: bool = DEFAULT_CALIBRATE == "audit") -> None:
+        super().__init__(targets[pool_rows], targets[test_rows], n_classes, audit_calibration)
         scaler = StandardScaler().fit(matrix[pool_rows])
         self.x = np.vstack([scaler.transform(matrix[pool_rows]),
                             scaler.transform(matrix[test_rows])])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
+from backend import defaults
 from backend.errors import NotEnoughLabels
 from backend.tasks.text_classification import calibration
 from backend.tasks.text_classification.estimators import DEFAULT_C, LEARNERS, make_learner, resolve, uses_pool
@@ -33,8 +34,8 @@ from backend.tasks.text_classification.features import N_FEATURES
 from backend.tasks.text_classification.pool import PoolStats, pool_stats
 from backend.tasks.text_classification.thresholds import Thresholds, fit_thresholds
 
-__all__ = ["DEFAULT_C", "DEFAULT_CALIBRATE", "DEFAULT_IDF", "DEFAULT_LEARNER", "IDF_SOURCES", "LEARNERS",
-           "TextModel", "fit_idf", "make_estimator", "train_model", "weight"]
+__all__ = ["CALIBRATE_MODES", "DEFAULT_C", "DEFAULT_CALIBRATE", "DEFAULT_IDF", "DEFAULT_LEARNER", "IDF_SOURCES",
+           "LEARNERS", "TextModel", "calibrate_mode", "fit_idf", "make_estimator", "train_model", "weight"]
 
 #: Where the IDF comes from: ``pool`` (the pool's statistics, when given), ``labeled`` (the
 #: labeled texts) or ``auto`` (the pool where the learner measured better with it).
@@ -45,7 +46,23 @@ IDF_SOURCES = ("auto", "pool", "labeled")
 #: quality"), so it is a choice, not the default.
 DEFAULT_LEARNER = "logreg"
 DEFAULT_IDF = "labeled"
-DEFAULT_CALIBRATE = False
+#: Where the calibration temperature is fitted: ``audit`` (on the labeled audit tasks, by the
+#: retrain: :func:`backend.loop.training.selection_model`), ``folds`` (out of fold on every
+#: label, inside :func:`train_model`) or ``off``.
+CALIBRATE_MODES = defaults.CALIBRATE_MODES
+DEFAULT_CALIBRATE = defaults.CALIBRATE
+
+
+def calibrate_mode(value: bool | str) -> str:
+    """A calibration setting as one of :data:`CALIBRATE_MODES`.
+
+    ``True``/``False`` read as ``folds``/``off``: what they meant when the setting was a flag.
+    """
+    if isinstance(value, bool):
+        return "folds" if value else "off"
+    if value not in CALIBRATE_MODES:
+        raise ValueError(f"unknown calibration {value!r}; expected one of {', '.join(CALIBRATE_MODES)}")
+    return value
 
 
 def make_estimator(multilabel: bool = False, c: float = DEFAULT_C, learner: str = "logreg",
@@ -149,7 +166,7 @@ def train_model(
     *,
     class_weight: str | None = None,
     learner: str = DEFAULT_LEARNER,
-    calibrate: bool = DEFAULT_CALIBRATE,
+    calibrate: bool | str = False,
     pool: PoolStats | sp.spmatrix | None = None,
     idf: str = DEFAULT_IDF,
     prune: bool = True,
@@ -161,8 +178,9 @@ def train_model(
     it the IDF is the pool's and, with ``prune``, columns seen in a single pool text are
     dropped, as ``idf`` says (``auto``: where the learner measured better with it, see
     :func:`~backend.tasks.text_classification.estimators.uses_pool`); otherwise the IDF is
-    fitted on the labeled texts. ``calibrate`` fits a temperature out of fold once there are
-    enough labels (single-label). ``class_weight="balanced"`` weighs each class inversely to
+    fitted on the labeled texts. ``calibrate`` (``True`` or ``"folds"``) fits a temperature
+    out of fold once there are enough labels (single-label); ``"audit"`` is fitted later, by
+    :func:`calibrate_on_held_out`. ``class_weight="balanced"`` weighs each class inversely to
     its count (the logistic learners; naive Bayes ignores it). ``choose_thresholds=False``
     skips choosing multi-label thresholds (the folds' own fits).
     """
@@ -191,17 +209,40 @@ def train_model(
     temperature = 1.0
     with threadpool_limits(1):  # a small fit gains nothing from threads and suffers from contention
         estimator = _fit(x, fit_y, multilabel, c, chosen, class_weight)
-        if calibrate and not multilabel and not isinstance(estimator, _Constant):
+        if calibrate_mode(calibrate) == "folds" and not multilabel and not isinstance(estimator, _Constant):
             fitted = _calibrate(x, y.astype(np.intp), len(labels), c, chosen, class_weight)
             if fitted is not None:
                 temperature = fitted.temperature
                 meta["calibration"] = fitted.record()
         cuts = (fit_thresholds(y, _fold_fit(x, fit_y, c, chosen, class_weight))
                 if multilabel and choose_thresholds and y.ndim == 2 else None)
-    meta["options"] = {"learner": learner, "c": float(c), "class_weight": class_weight, "calibrate": calibrate}
+    meta["options"] = {"learner": learner, "c": float(c), "class_weight": class_weight,
+                       "calibrate": calibrate_mode(calibrate)}
     return TextModel(tuple(labels), multilabel, weights, columns, estimator, int(counts.shape[0]), meta=meta,
                      targets=y.astype(np.int64), train_counts=sp.csr_matrix(counts),
                      train_features=weighted, thresholds=cuts, learner=chosen, temperature=temperature)
+
+
+def calibrate_on_held_out(models: Sequence[TextModel], ranker: TextModel, counts: sp.spmatrix,
+                          targets: npt.NDArray[Any], seed: int = 0) -> calibration.Calibration | None:
+    """Fit one temperature on ``ranker``'s probabilities of texts it was not trained on; set it on ``models``.
+
+    ``counts`` and ``targets`` are those texts (the labeled audit tasks, a random sample of
+    the pool: see :mod:`~backend.tasks.text_classification.calibration`). ``ranker`` is the
+    model the strategy ranks with, trained without them; ``models`` (it and the served
+    model, trained on every label) take its temperature. ``None``, and nothing changed,
+    for multi-label models or too few texts.
+    """
+    if ranker.multilabel or any(m.multilabel for m in models) or counts.shape[0] == 0:
+        return None
+    raw = replace(ranker, temperature=1.0).predict_proba(counts)
+    fitted = calibration.from_held_out(raw, np.asarray(targets, dtype=np.intp), seed=seed)
+    if fitted is None:
+        return None
+    for model in models:
+        model.temperature = fitted.temperature
+        model.meta["calibration"] = fitted.record()
+    return fitted
 
 
 def _calibrate(x: sp.csr_matrix, y: npt.NDArray[np.intp], n_classes: int, c: float,

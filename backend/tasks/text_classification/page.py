@@ -26,10 +26,12 @@ _ENV = Environment(loader=PackageLoader("backend.tasks.text_classification", "te
 
 def render_sections(evaluation: Evaluation | Mapping[str, Any], doubts: Sequence[DoubtfulLabel],
                     agreement: AgreementReport | None, balance: BalanceReport | None, ls_url: str,
-                    project: int | str) -> dict[str, Any]:
+                    project: int | str, scaled: Mapping[str, Any] | None = None,
+                    calibrate: str | None = None) -> dict[str, Any]:
     """``ok``, ``summary_html``, ``details_html`` and ``footer`` for the report's frame.
 
-    ``evaluation`` may be the stored ``metrics.json`` dict.
+    ``evaluation`` may be the stored ``metrics.json`` dict; ``scaled`` is the version's
+    calibration record (``model.meta["calibration"]``) and ``calibrate`` its setting.
     """
     metrics = evaluation.to_dict() if isinstance(evaluation, Evaluation) else dict(evaluation)
     ok = metrics.get("status") == "ok"
@@ -38,6 +40,9 @@ def render_sections(evaluation: Evaluation | Mapping[str, Any], doubts: Sequence
         "confusion": _confusion(metrics), "calibration": _calibration(metrics),
         "doubts": [_doubt_row(d, ls_url, project) for d in doubts], "agreement": agreement,
         "disagreements": _disagreement_rows(agreement, ls_url, project), "balance": balance,
+        # a record from when calibrate was a flag was fitted on folds
+        "scaled": {"fitted_on": "folds", "rows": 0, **scaled} if scaled else None,
+        "calibrate": calibrate,
     }
     footer = f"{metrics.get('n_splits')}-fold cross-validation on {metrics.get('n_labels')} labels" if ok else ""
     return {"ok": ok, "summary_html": _ENV.get_template("summary.html").render(**context),

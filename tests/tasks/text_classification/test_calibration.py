@@ -1,4 +1,4 @@
-"""Temperature scaling: the scale itself, its fit, the ECE, stratified folds, out-of-fold use."""
+"""Temperature scaling: the scale itself, its fit, the ECE, stratified folds, out-of-fold and held-out use."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import numpy.typing as npt
 import pytest
 
 from backend.tasks.text_classification.calibration import (
+    MIN_HELD_OUT,
     MIN_LABELS,
     calibrate,
     ece,
     fit_temperature,
     fold_ids,
+    from_held_out,
     out_of_fold,
     scale,
 )
@@ -94,3 +96,37 @@ def test_no_calibration_with_few_labels_or_one_class() -> None:
     assert calibrate(lambda train, test: proba[test], y, 3) is None
     one = np.zeros(100, dtype=np.intp)
     assert calibrate(lambda train, test: np.tile([1.0, 0.0], (len(test), 1)), one, 2) is None
+
+
+def test_a_temperature_fitted_on_held_out_rows_undoes_the_distortion() -> None:
+    proba, y = _sample(400, 0.4, seed=5)
+    fitted = from_held_out(proba, y)
+    assert fitted is not None
+    assert fitted.temperature == pytest.approx(0.4, rel=0.25)
+    assert fitted.ece_after < fitted.ece_before / 2
+    record = fitted.record()
+    assert (record["fitted_on"], record["rows"], record["folds"]) == ("audit", 400, 0)
+
+
+def test_no_temperature_from_too_few_rows_one_class_or_no_mistake() -> None:
+    proba, y = _sample(MIN_HELD_OUT - 1, 0.4)
+    assert from_held_out(proba, y) is None
+    assert from_held_out(np.tile([0.9, 0.1], (50, 1)), np.zeros(50, dtype=np.intp)) is None
+    # every row right: the log-loss keeps falling as T shrinks, so nothing says by how much
+    right = np.tile([0.6, 0.4], (50, 1))
+    right[25:] = right[25:, ::-1]
+    assert from_held_out(right, np.array([0] * 25 + [1] * 25)) is None
+    right[0] = [0.4, 0.6]  # one mistake: the fit has a minimum
+    fitted = from_held_out(right, np.array([0] * 25 + [1] * 25))
+    assert fitted is not None and fitted.temperature < 1.0
+
+
+def test_a_temperature_that_does_not_carry_from_one_half_to_the_other_is_not_used() -> None:
+    n, seed = 40, 3
+    first = np.zeros(n, dtype=bool)  # the half from_held_out fits on first, drawn as it draws it
+    first[np.random.default_rng(seed).permutation(n)[: n // 2]] = True
+    proba = np.tile([0.7, 0.3], (n, 1))
+    y = np.zeros(n, dtype=np.intp)
+    y[np.flatnonzero(~first)[::2]] = 1  # one half always right, the other right half the time
+    assert from_held_out(proba, y, seed=seed) is None
+    assert fit_temperature(proba[first], y[first]) < 0.1 < 1.0 < fit_temperature(proba[~first], y[~first])
