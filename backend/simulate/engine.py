@@ -137,6 +137,9 @@ def run_curve(learner: Learner, choose: Chooser, batch_size: int, budget: int, s
         cost = getattr(learner, "cost", None)  # what the labels cost besides their count (tokens)
         if cost is not None:
             curve.cost.append(int(cost(labeled)))
+        test_ece = getattr(learner, "test_ece", None)  # a kind with class probabilities
+        if test_ece is not None:
+            curve.ece.append(round(float(test_ece()), 6))
         curve.labels.append(len(labeled))
         curve.accuracy.append(accuracy)
         curve.f1_macro.append(f1)

@@ -31,6 +31,9 @@ class Curve:
     query_seconds: float = 0.0
     #: What the labels cost at each point besides their count (tokens, for named entities).
     cost: list[int] = field(default_factory=list)
+    #: Expected calibration error of the test rows' probabilities at each point (a kind with
+    #: class probabilities; calibrated on the audit sample when the run has one).
+    ece: list[float] = field(default_factory=list)
     #: With an audit sample: per round the true accuracy and, on evaluated rounds, the audit
     #: estimate, gain, stop verdict and labels saved (see :mod:`backend.simulate.audit_run`).
     rounds: list[dict[str, Any]] = field(default_factory=list)
@@ -73,6 +76,8 @@ def summarize(runs: Sequence[Curve], full_pool_accuracy: float) -> dict[str, Any
         for pct in TARGETS:
             n = out[f"labels_to_{pct}"]
             out[f"cost_to_{pct}"] = None if n is None else round(float(cost[labels.index(n)]), 1)
+    if all(len(c.ece) >= length for c in runs):
+        out["ece_mean"] = [round(float(v), 6) for v in np.array([c.ece[:length] for c in runs]).mean(axis=0)]
     out["aulc"] = round(aulc(labels, mean.tolist()), 6)
     out["query_seconds_mean"] = round(float(np.mean([c.query_seconds for c in runs])), 3)
     if any(c.rounds for c in runs):

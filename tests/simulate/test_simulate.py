@@ -66,6 +66,7 @@ def check_results(out: Path, names: set[str], batch: int, budget: int) -> dict[s
         for key in ("accuracy_mean", "f1_macro_mean"):
             assert all(0.0 <= v <= 1.0 for v in s[key]), (name, key)
         assert all(v >= 0.0 for v in s["accuracy_std"])
+        assert len(s["ece_mean"]) == n and all(0.0 <= v <= 1.0 for v in s["ece_mean"]), name
         for pct in (90, 95, 99):
             target, reached = full * pct / 100, s[f"labels_to_{pct}"]
             hits = [lab for lab, acc in zip(labels, s["accuracy_mean"], strict=True)
@@ -180,9 +181,12 @@ def test_the_audit_rows_calibrate_what_the_strategy_and_the_test_rows_see() -> N
             seen.append((learner.temperature, learner.proba[remaining[:5]].copy(), learner._raw[0][remaining[:5]]))
         return choose(learner, remaining, labeled, k, rng)
 
-    for mode, learner in learners.items():
-        run_curve(learner, spy if mode == "audit" else choose, 10, 400, 1, audit_share=0.2, audit_every=10**6)
+    curves = {mode: run_curve(learner, spy if mode == "audit" else choose, 10, 400, 1, audit_share=0.2,
+                              audit_every=10**6) for mode, learner in learners.items()}
     calibrated, plain = learners["audit"], learners["off"]
+    for mode, curve in curves.items():  # results.json's ece_mean is the mean of these
+        assert len(curve.ece) == 40
+        assert curve.ece[-1] == pytest.approx(ece(learners[mode].test_proba, learners[mode].y_test), abs=1e-6)
     assert plain.temperature == 1.0 and 0.05 < calibrated.temperature < 0.9  # under-confident, sharpened
     assert ece(calibrated.test_proba, calibrated.y_test) < ece(plain.test_proba, plain.y_test) / 2
     temperature, proba, raw = seen[-1]

@@ -134,6 +134,10 @@ class Learner:
             estimator=make_estimator(False),
         )
 
+    def test_ece(self) -> float:
+        """Expected calibration error of the last model's test probabilities (15 bins, top label)."""
+        return calibration.ece(self.test_proba, self.y_test)
+
     def scores(self) -> tuple[float, float]:
         """Accuracy and macro F1 of the last model on the test rows."""
         predicted = self.test_proba.argmax(axis=1)
