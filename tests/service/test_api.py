@@ -145,11 +145,11 @@ def test_setup_model_and_loop_settings_from_extra_params(backend: Backend, redis
     assert setup_project(backend, 42).status_code == 200
     state = ProjectState(redis_conn)
     assert state.config(41).options == {"learner": "logreg", "c": 0.5, "class_weight": "balanced",  # type: ignore[union-attr]
-                                        "calibrate": False, "retrain_every": [5, 20], "batch_size": 20}
+                                        "calibrate": "off", "retrain_every": [5, 20], "batch_size": 20}
     assert state.config(42).options == {}  # type: ignore[union-attr]
     metrics = requests.get(backend.url + "/metrics", timeout=5).json()["projects"]
     assert metrics["41"]["options"] == {"learner": "logreg", "C": 0.5, "class_weight": "balanced",
-                                        "calibrate": False, "retrain_every": [5, 20], "batch_size": 20}
+                                        "calibrate": "off", "retrain_every": [5, 20], "batch_size": 20}
     assert metrics["41"]["options_from_project"] == sorted(params)
     assert metrics["42"]["options"]["C"] == 10.0 and metrics["42"]["options_from_project"] == []
     health = requests.get(backend.url + "/health", timeout=5).json()["projects"]
@@ -161,7 +161,7 @@ def test_setup_model_and_loop_settings_from_extra_params(backend: Backend, redis
     ({"C": -1}, ["C must be from 0.0001 to 10000", "'-1'"]),
     ({"C": "x" * 5000}, ["C must be a number", "'xxxxxxxxxxxxxxxxxxxx...'"]),
     ({"class_weight": "auto"}, ["class_weight must be one of none, balanced", "'auto'"]),
-    ({"calibrate": "perhaps"}, ["calibrate must be true or false"]),
+    ({"calibrate": "perhaps"}, ["calibrate must be one of audit, folds, off", "'perhaps'"]),
     ({"retrain_every": [20, 10]}, ["retrain_every", "increase"]),
     ({"batch_size": 1e6}, ["batch_size must be from 1 to 1000"]),
     ({"C_value": 1}, ["unknown setting 'C_value'", "learner, C, class_weight"]),
