@@ -219,6 +219,10 @@ def test_the_calibration_section_says_what_scaled_the_probabilities(parts: dict[
     html = sections["details_html"]
     assert "temperature of <b>0.31</b>" in html and "47 labeled audit tasks" in html
     assert "0.214 before, <b>0.041</b> after" in html
+    summary = sections["summary_html"]  # the card shows what the served probabilities' error is
+    assert "0.041" in summary and "ECE on 47 audit tasks, scaled (unscaled 0.214)" in summary
+    unscaled = render_sections(parts["ev"], [], None, None, LS, 7)["summary_html"]
+    assert f'{parts["ev"].metrics["calibration"]["ece"]:.3f}' in unscaled and "on all labels (CV), unscaled" in unscaled
     older = {"method": "temperature", "temperature": 0.5, "ece_before": 0.2, "ece_after": 0.1, "folds": 5}
     assert "out of fold on the labels" in render_sections(parts["ev"], [], None, None, LS, 7,
                                                           scaled=older)["details_html"]

@@ -35,13 +35,14 @@ def render_sections(evaluation: Evaluation | Mapping[str, Any], doubts: Sequence
     """
     metrics = evaluation.to_dict() if isinstance(evaluation, Evaluation) else dict(evaluation)
     ok = metrics.get("status") == "ok"
+    # a record from when calibrate was a flag was fitted on folds
+    scaled = {"fitted_on": "folds", "rows": 0, **scaled} if scaled else None
     context = {
-        "m": metrics, "ok": ok, "cards": _cards(metrics), "classes": _classes(metrics),
+        "m": metrics, "ok": ok, "cards": _cards(metrics, scaled), "classes": _classes(metrics),
         "confusion": _confusion(metrics), "calibration": _calibration(metrics),
         "doubts": [_doubt_row(d, ls_url, project) for d in doubts], "agreement": agreement,
         "disagreements": _disagreement_rows(agreement, ls_url, project), "balance": balance,
-        # a record from when calibrate was a flag was fitted on folds
-        "scaled": {"fitted_on": "folds", "rows": 0, **scaled} if scaled else None,
+        "scaled": scaled,
         "calibrate": calibrate,
     }
     footer = f"{metrics.get('n_splits')}-fold cross-validation on {metrics.get('n_labels')} labels" if ok else ""
@@ -57,8 +58,13 @@ def _fixed(value: Any) -> str:
     return "–" if value is None else f"{float(value):.3f}"
 
 
-def _cards(m: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(title, value, hint) for the summary cards."""
+def _cards(m: Mapping[str, Any], scaled: Mapping[str, Any] | None = None) -> list[tuple[str, str, str]]:
+    """(title, value, hint) for the summary cards.
+
+    The calibration card shows the error of the probabilities the version serves: with a
+    temperature fitted on the audit sample, its "after" on those tasks (a random sample of
+    the pool); otherwise the out-of-fold error on all labels, unscaled.
+    """
     cards = [("Labeled tasks", str(m.get("n_labels", 0)), "labels this version learned from")]
     if m.get("status") != "ok":
         return cards
@@ -70,9 +76,16 @@ def _cards(m: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         cards.append(("Accuracy (CV)", _pct(m.get("accuracy")),
                       f"{m.get('n_splits')}-fold on all labels; strategy-chosen, so biased"))
     cards += [("Macro-F1 (CV)", _pct(m.get("macro_f1")), "classes weigh alike; biased, see audit"),
-              ("Calibration error", _fixed((m.get("calibration") or {}).get("ece")),
-               "ECE, 10 bins; lower is better")]
+              _calibration_card(m, scaled)]
     return cards
+
+
+def _calibration_card(m: Mapping[str, Any], scaled: Mapping[str, Any] | None) -> tuple[str, str, str]:
+    if scaled and scaled.get("fitted_on") == "audit":
+        return ("Calibration error", _fixed(scaled.get("ece_after")),
+                f"ECE on {scaled.get('rows')} audit tasks, scaled (unscaled {_fixed(scaled.get('ece_before'))})")
+    return ("Calibration error", _fixed((m.get("calibration") or {}).get("ece")),
+            "ECE, 10 bins, on all labels (CV), unscaled; lower is better")
 
 
 def _classes(m: Mapping[str, Any]) -> list[dict[str, Any]]:
